@@ -1,0 +1,3 @@
+from xiaobao.cli import main
+
+main()

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("xiaobao.home.urls")),
+    path("accounts/", include("xiaobao.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("units/", include("xiaobao.org.urls")),
+    path("customers/", include("xiaobao.customers.urls")),
+    path("audit/", include("xiaobao.audit.urls")),
+    path("imports/", include("xiaobao.imports.urls")),
+]
