@@ -77,5 +77,10 @@ def customer(tree):
     from xiaobao.customers.services import customer_create
 
     return customer_create(
-        actor=None, unit=tree["C1"], name="张小三", id_no="11010519491231002X", phone="13812345678", account="6222020202021234"
+        actor=None,
+        unit=tree["C1"],
+        name="张小三",
+        id_no="11010519491231002X",
+        phone="13812345678",
+        account="6222020202021234",
     )

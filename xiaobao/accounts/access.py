@@ -8,6 +8,7 @@ coverage shows every branch is tested.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from xiaobao.accounts.models import Role, User
 from xiaobao.org.models import Unit
@@ -85,7 +86,9 @@ def scope(queryset: QuerySet, user: User, unit_field: str = "unit") -> QuerySet:
     return queryset.filter(**{f"{unit_field}__path__startswith": user.unit.path})
 
 
-def get_for_user(user: User, queryset: QuerySet, *, unit_field: str = "unit", write: bool = False, **lookup) -> Model:
+def get_for_user(
+    user: User, queryset: QuerySet, *, unit_field: str = "unit", write: bool = False, **lookup
+) -> Model:
     """Fetch one object the user may see: 404 when it is outside their scope, 403 when they may
     only read and asked to write."""
     try:
@@ -99,27 +102,27 @@ def get_for_user(user: User, queryset: QuerySet, *, unit_field: str = "unit", wr
 
 def require_write(user: User) -> None:
     if not can_write(user):
-        raise PermissionDenied("只读账号不能修改数据")
+        raise PermissionDenied(_("只读账号不能修改数据"))
 
 
 def require_reveal(user: User) -> None:
     if not can_reveal(user):
-        raise PermissionDenied("无权查看完整个人信息")
+        raise PermissionDenied(_("无权查看完整个人信息"))
 
 
 def require_audit(user: User) -> None:
     if not can_read_audit(user):
-        raise PermissionDenied("无权查看审计日志")
+        raise PermissionDenied(_("无权查看审计日志"))
 
 
 def require_import(user: User) -> None:
     if not can_import(user):
-        raise PermissionDenied("无权导入数据")
+        raise PermissionDenied(_("无权导入数据"))
 
 
 def require_admin(user: User) -> None:
     if not is_admin(user):
-        raise PermissionDenied("仅系统管理员可以操作")
+        raise PermissionDenied(_("仅系统管理员可以操作"))
 
 
 def get_unit_for_user(user: User, code: str) -> Unit:

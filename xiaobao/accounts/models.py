@@ -20,7 +20,12 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("所属机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        "org.Unit",
+        verbose_name=_("所属机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     # Roles are few and fixed; a comma-free list in JSON keeps the user one row and one query.

@@ -21,9 +21,13 @@ def on_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Never log the attempted password; the username is what an inspector needs.
-    audit_record(action="login_failed", actor_name=str(credentials.get("username", ""))[:150], request=request)
+    audit_record(
+        action="login_failed", actor_name=str(credentials.get("username", ""))[:150], request=request
+    )
 
 
 @receiver(user_locked_out)
 def on_locked_out(sender, request, username, ip_address, **kwargs):
-    audit_record(action="locked_out", actor_name=str(username or "")[:150], request=request, details={"ip": ip_address})
+    audit_record(
+        action="locked_out", actor_name=str(username or "")[:150], request=request, details={"ip": ip_address}
+    )

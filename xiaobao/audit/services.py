@@ -44,7 +44,14 @@ def client_ip(request) -> str:
 
 
 def audit_record(
-    *, actor=None, action: str, obj=None, unit=None, details: dict | None = None, request=None, actor_name: str = ""
+    *,
+    actor=None,
+    action: str,
+    obj=None,
+    unit=None,
+    details: dict | None = None,
+    request=None,
+    actor_name: str = "",
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction when there is one.
 
@@ -61,7 +68,8 @@ def audit_record(
             seq=(last["seq"] + 1) if last else 1,
             at=timezone.now(),
             actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_name=actor_name or (actor.get_username() if actor is not None and actor.is_authenticated else ""),
+            actor_name=actor_name
+            or (actor.get_username() if actor is not None and actor.is_authenticated else ""),
             action=action,
             object_type=obj._meta.label_lower if obj is not None else "",
             object_id=str(obj.pk) if obj is not None else "",
@@ -88,12 +96,24 @@ def audit_verify() -> list[dict]:
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=5000):
         if entry.seq != expected_seq:
             problems.append(
-                {"seq": entry.seq, "problem": "missing", "message": f"第 {expected_seq}–{entry.seq - 1} 条记录缺失 (被删除)"}
+                {
+                    "seq": entry.seq,
+                    "problem": "missing",
+                    "message": f"第 {expected_seq}–{entry.seq - 1} 条记录缺失 (被删除)",
+                }
             )
         if entry.prev_mac != prev_mac:
-            problems.append({"seq": entry.seq, "problem": "link", "message": f"第 {entry.seq} 条与前一条记录的链接断开 (删除或顺序被改动)"})
+            problems.append(
+                {
+                    "seq": entry.seq,
+                    "problem": "link",
+                    "message": f"第 {entry.seq} 条与前一条记录的链接断开 (删除或顺序被改动)",
+                }
+            )
         if entry.mac != entry_mac(entry, entry.prev_mac):
-            problems.append({"seq": entry.seq, "problem": "edited", "message": f"第 {entry.seq} 条记录内容被篡改"})
+            problems.append(
+                {"seq": entry.seq, "problem": "edited", "message": f"第 {entry.seq} 条记录内容被篡改"}
+            )
         prev_mac = entry.mac
         expected_seq = entry.seq + 1
     return problems

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from xiaobao.accounts import access
 from xiaobao.audit.models import AuditAction, AuditEntry
@@ -32,14 +33,16 @@ def audit_index(request):
     if f.get("action"):
         entries = entries.filter(action=f["action"])
     if f.get("object"):
-        entries = entries.filter(object_id=f["object"]) if f["object"].isdigit() else entries.filter(
-            object_label__icontains=f["object"]
+        entries = (
+            entries.filter(object_id=f["object"])
+            if f["object"].isdigit()
+            else entries.filter(object_label__icontains=f["object"])
         )
     for key, lookup in (("from", "at__date__gte"), ("to", "at__date__lte")):
         if f.get(key):
             day = _date(f[key])
             if day is None:
-                errors.append(f"日期格式应为 YYYY-MM-DD: {f[key]}")
+                errors.append(_("日期格式应为 YYYY-MM-DD: %(value)s") % {"value": f[key]})
             else:
                 entries = entries.filter(**{lookup: day})
     page = Paginator(entries.order_by("-seq"), 50).get_page(f.get("page"))

@@ -10,7 +10,9 @@ class Customer(PersonalDataHolder):
     PROTECTED = {"name": "name", "id_no": "id_no", "phone": "phone", "account": "account"}
     LABELS = {"name": _("姓名"), "id_no": _("证件号码"), "phone": _("电话"), "account": _("银行账号")}
 
-    unit = models.ForeignKey("org.Unit", verbose_name=_("归属机构"), on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("归属机构"), on_delete=models.PROTECT, related_name="+"
+    )
     name_enc = models.BinaryField(null=True)
     name_token = models.CharField(max_length=40, blank=True, db_index=True)
     name_masked = models.CharField(_("姓名"), max_length=50, blank=True)

@@ -6,7 +6,9 @@ from xiaobao.privacy.services import holder_set, subject_create
 
 
 @transaction.atomic
-def customer_create(*, actor, unit, name: str, id_no: str = "", phone: str = "", account: str = "", request=None) -> Customer:
+def customer_create(
+    *, actor, unit, name: str, id_no: str = "", phone: str = "", account: str = "", request=None
+) -> Customer:
     """Register a customer.
 
     1. Create the data subject with its own data key.

@@ -22,7 +22,10 @@ def customer_index(request):
 @login_required
 def customer_detail(request, pk: int):
     customer = access.get_for_user(request.user, Customer.objects.select_related("unit", "subject"), pk=pk)
-    fields = [(prefix, Customer.LABELS[prefix], getattr(customer, f"{prefix}_masked")) for prefix in Customer.PROTECTED]
+    fields = [
+        (prefix, Customer.LABELS[prefix], getattr(customer, f"{prefix}_masked"))
+        for prefix in Customer.PROTECTED
+    ]
     return render(request, "customers/detail.html", {"customer": customer, "fields": fields})
 
 
@@ -39,7 +42,11 @@ def customer_reveal(request, pk: int, field: str):
     if request.method == "POST" and form.is_valid():
         try:
             context["value"] = personal_reveal(
-                actor=request.user, holder=customer, prefix=field, reason=form.cleaned_data["reason"], request=request
+                actor=request.user,
+                holder=customer,
+                prefix=field,
+                reason=form.cleaned_data["reason"],
+                request=request,
             )
         except ValidationError as exc:
             form.add_error("reason", exc)

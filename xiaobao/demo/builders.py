@@ -34,7 +34,10 @@ def id_number(rng: random.Random, region: str) -> str:
 
 
 def mobile(rng: random.Random) -> str:
-    return rng.choice(["138", "139", "135", "186", "187", "150", "158", "177", "199"]) + f"{rng.randrange(0, 10**8):08d}"
+    return (
+        rng.choice(["138", "139", "135", "186", "187", "150", "158", "177", "199"])
+        + f"{rng.randrange(0, 10**8):08d}"
+    )
 
 
 def bank_account(rng: random.Random) -> str:
@@ -51,7 +54,9 @@ def build_org() -> dict[str, Unit]:
     units[HEAD_CODE] = head = _unit(HEAD_CODE, COMPANY, UnitLevel.HEAD_OFFICE, None)
     units[BRANCH_CODE] = branch = _unit(BRANCH_CODE, "山东分公司", UnitLevel.BRANCH, head)
     for suffix, name in BRANCH_DEPARTMENTS:
-        units[BRANCH_CODE + suffix] = _unit(BRANCH_CODE + suffix, f"分公司{name}", UnitLevel.DEPARTMENT, branch)
+        units[BRANCH_CODE + suffix] = _unit(
+            BRANCH_CODE + suffix, f"分公司{name}", UnitLevel.DEPARTMENT, branch
+        )
     for suffix, city, _region in CENTRAL_SUB_BRANCHES:
         code = BRANCH_CODE + suffix
         units[code] = central = _unit(code, f"{city}中心支公司", UnitLevel.CENTRAL_SUB_BRANCH, branch)
@@ -67,7 +72,14 @@ def _demo_password_hash() -> str:
 
 
 def _user(username: str, name: str, unit: Unit, roles: list[str], *, superuser: bool = False) -> User:
-    user = User(username=username, display_name=name, unit=unit, roles=roles, is_superuser=superuser, is_staff=superuser)
+    user = User(
+        username=username,
+        display_name=name,
+        unit=unit,
+        roles=roles,
+        is_superuser=superuser,
+        is_staff=superuser,
+    )
     user.password = _demo_password_hash()
     user.save()
     return user

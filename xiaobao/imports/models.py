@@ -18,10 +18,14 @@ class ImportBatch(models.Model):
     file_name = models.CharField(_("文件名"), max_length=255)
     file_sha256 = models.CharField(_("文件哈希"), max_length=64)
     profile = models.CharField(_("导入配置"), max_length=64, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(_("导入人"), max_length=150, blank=True)
     unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(_("状态"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.RUNNING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.RUNNING
+    )
     dry_run = models.BooleanField(_("试运行"), default=False)
     strict = models.BooleanField(_("严格模式"), default=False)
     rows_read = models.PositiveIntegerField(_("读取行数"), default=0)

@@ -3,6 +3,8 @@
 import datetime as dt
 import re
 
+from django.utils.translation import gettext as _
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -22,18 +24,18 @@ def id_no_error(value: str) -> str | None:
     """Return a Chinese reason why `value` is not a valid 18-digit ID number, or None."""
     value = normalize_id_no(value)
     if len(value) != 18:
-        return f"身份证号应为 18 位, 实际为 {len(value)} 位"
+        return _("身份证号应为 18 位, 实际为 %(n)s 位") % {"n": len(value)}
     if not ID_RE.match(value):
-        return "身份证号只能由 17 位数字和 1 位数字或 X 组成"
+        return _("身份证号只能由 17 位数字和 1 位数字或 X 组成")
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return f"身份证号中的出生日期 {value[6:14]} 不存在"
+        return _("身份证号中的出生日期 %(d)s 不存在") % {"d": value[6:14]}
     if birth.year < 1900 or birth > dt.date.today():
-        return f"身份证号中的出生日期 {value[6:14]} 不合理"
+        return _("身份证号中的出生日期 %(d)s 不合理") % {"d": value[6:14]}
     expected = id_check_char(value[:17])
     if value[17] != expected:
-        return f"身份证号校验位错误: 应为 {expected}, 实际为 {value[17]}"
+        return _("身份证号校验位错误: 应为 %(e)s, 实际为 %(a)s") % {"e": expected, "a": value[17]}
     return None
 
 
@@ -48,7 +50,7 @@ def phone_error(value: str) -> str | None:
     value = normalize_phone(value)
     if MOBILE_RE.match(value) or LANDLINE_RE.match(value):
         return None
-    return f"电话号码 {value!r} 无效: 应为 11 位手机号或带区号的固话 (如 0532-12345678)"
+    return _("电话号码 %(v)s 无效: 应为 11 位手机号或带区号的固话 (如 0532-12345678)") % {"v": value}
 
 
 def normalize_account(value: str) -> str:
@@ -58,5 +60,5 @@ def normalize_account(value: str) -> str:
 def account_error(value: str) -> str | None:
     value = normalize_account(value)
     if not re.fullmatch(r"\d{8,30}", value):
-        return "银行账号应为 8 到 30 位数字"
+        return _("银行账号应为 8 到 30 位数字")
     return None

@@ -37,7 +37,12 @@ class Unit(models.Model):
     name = models.CharField(_("机构名称"), max_length=100)
     level = models.CharField(_("机构层级"), max_length=10, choices=UnitLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # "/root/branch/this/": a prefix match finds a unit's whole subtree.
     path = models.CharField(max_length=800, db_index=True, editable=False)
@@ -62,9 +67,15 @@ class Unit(models.Model):
         if self.parent_id is None and self.level != UnitLevel.HEAD_OFFICE:
             raise ValidationError({"parent": _("只有总公司可以没有上级机构")})
         if self.parent is not None:
-            if self.level not in ALLOWED_PARENT_LEVELS or self.parent.level not in ALLOWED_PARENT_LEVELS[self.level]:
+            if (
+                self.level not in ALLOWED_PARENT_LEVELS
+                or self.parent.level not in ALLOWED_PARENT_LEVELS[self.level]
+            ):
                 raise ValidationError(
-                    {"parent": _("%(level)s 不能隶属于 %(parent)s") % {"level": self.level, "parent": self.parent.level}}
+                    {
+                        "parent": _("%(level)s 不能隶属于 %(parent)s")
+                        % {"level": self.level, "parent": self.parent.level}
+                    }
                 )
             if self.pk and self.parent.path.startswith(self.path or "\0"):
                 raise ValidationError({"parent": _("上级机构不能是本机构或其下级机构")})

@@ -32,7 +32,9 @@ def decode_key(text: str, source: str) -> bytes:
             continue
         if len(key) == KEY_BYTES:
             return key
-    raise ImproperlyConfigured(f"{source}: 应为 32 字节密钥的 base64 或 hex 编码 (可用 `xiaobao keys generate` 生成)")
+    raise ImproperlyConfigured(
+        f"{source}: 应为 32 字节密钥的 base64 或 hex 编码 (可用 `xiaobao keys generate` 生成)"
+    )
 
 
 def encode_key(key: bytes) -> str:

@@ -11,6 +11,9 @@ class KeyMaterial(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kek_id})"
+
 
 class DataSubject(models.Model):
     """A person whose personal data xiaobao holds, with their own data key (DEK).
@@ -28,6 +31,9 @@ class DataSubject(models.Model):
     class Meta:
         verbose_name = _("个人信息主体")
         verbose_name_plural = _("个人信息主体")
+
+    def __str__(self) -> str:
+        return f"subject:{self.pk}"
 
 
 class PersonalKind(models.TextChoices):

@@ -7,6 +7,7 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from xiaobao.lib import idcard
 from xiaobao.lib.masking import mask
@@ -51,7 +52,7 @@ def subject_create() -> DataSubject:
 
 def _subject_dek(subject: DataSubject) -> bytes:
     if subject.wrapped_dek is None:
-        raise ValidationError("该客户的个人信息已按要求删除, 无法查看")
+        raise ValidationError(_("该客户的个人信息已按要求删除, 无法查看"))
     return _unwrap_dek(subject.pk, bytes(subject.wrapped_dek), keys.key_id(keys.master_key()))
 
 
@@ -101,7 +102,7 @@ def personal_reveal(*, actor, holder: PersonalDataHolder, prefix: str, reason: s
 
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ValidationError("请填写查看原因 (至少 4 个字)")
+        raise ValidationError(_("请填写查看原因 (至少 4 个字)"))
     value = holder_decrypt(holder, prefix)
     audit_record(
         actor=actor,
@@ -154,7 +155,9 @@ def master_key_rotate(*, new_key: bytes) -> int:
         row.rotated_at = timezone.now()
         row.save(update_fields=["wrapped", "kek_id", "rotated_at"])
         count += 1
-    for subject in DataSubject.objects.select_for_update().exclude(wrapped_dek=None).iterator(chunk_size=2000):
+    for subject in (
+        DataSubject.objects.select_for_update().exclude(wrapped_dek=None).iterator(chunk_size=2000)
+    ):
         label = f"subject:{subject.pk}"
         subject.wrapped_dek = keys.wrap(new_key, keys.unwrap(old, bytes(subject.wrapped_dek), label), label)
         subject.kek_id = new_id

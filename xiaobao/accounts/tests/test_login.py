@@ -13,7 +13,9 @@ def bob(personas):
 
 
 def login(client, username, password):
-    return client.post(reverse("accounts-login"), {"username": username, "password": password}, REMOTE_ADDR="10.1.2.3")
+    return client.post(
+        reverse("accounts-login"), {"username": username, "password": password}, REMOTE_ADDR="10.1.2.3"
+    )
 
 
 def test_login_lands_on_the_desk_and_is_audited(client, bob):
@@ -57,7 +59,14 @@ def test_password_change_is_validated_and_audited(client, bob):
     url = reverse("accounts-password-change")
     weak = client.post(url, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
     assert weak.status_code == 200 and "密码" in weak.content.decode()
-    ok = client.post(url, {"old_password": PASSWORD, "new_password1": "Neu-Passw0rt-2024", "new_password2": "Neu-Passw0rt-2024"})
+    ok = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Neu-Passw0rt-2024",
+            "new_password2": "Neu-Passw0rt-2024",
+        },
+    )
     assert ok.status_code == 302
     bob.refresh_from_db()
     assert bob.check_password("Neu-Passw0rt-2024")
@@ -88,6 +97,8 @@ def test_an_auditor_cannot_change_anything(client, personas, customer):
     assert not access.can_write(auditor)
     assert not access.can_reveal(auditor)
     client.force_login(auditor)
-    response = client.post(reverse("customers-reveal", args=[customer.pk, "phone"]), {"reason": "随便看看而已"})
+    response = client.post(
+        reverse("customers-reveal", args=[customer.pk, "phone"]), {"reason": "随便看看而已"}
+    )
     assert response.status_code == 403
     assert not AuditEntry.objects.filter(action="reveal").exists()

@@ -122,5 +122,7 @@ def test_erasing_one_subject_leaves_everyone_else_readable(tree, alice, customer
     erased.phone_enc = copied_ciphertext
     with pytest.raises(ValidationError, match="已按要求删除"):
         holder_decrypt(erased, "phone")
-    assert holder_decrypt(Customer.objects.select_related("subject").get(pk=other.pk), "phone") == "13900001111"
+    assert (
+        holder_decrypt(Customer.objects.select_related("subject").get(pk=other.pk), "phone") == "13900001111"
+    )
     assert AuditEntry.objects.filter(action="erase").count() == 1

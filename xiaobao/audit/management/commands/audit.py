@@ -17,7 +17,9 @@ class Command(BaseCommand):
         problems = audit_verify()
         total = AuditEntry.objects.count()
         if format == "json":
-            self.stdout.write(json.dumps({"entries": total, "ok": not problems, "problems": problems}, ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({"entries": total, "ok": not problems, "problems": problems}, ensure_ascii=False)
+            )
         elif problems:
             for p in problems:
                 self.stdout.write(f"位置 {p['seq']}: {p['message']}")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed, **options):
         if demo_loaded():
-            self.stdout.write(json.dumps({"loaded": False, "reason": "演示数据已存在, 未重复加载"}, ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({"loaded": False, "reason": "演示数据已存在, 未重复加载"}, ensure_ascii=False)
+            )
             return
         counts = build_demo(seed)
         audit_record(action="import", actor_name="demo-data", details={"seed": seed, **counts})

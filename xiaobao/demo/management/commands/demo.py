@@ -26,7 +26,9 @@ class Command(BaseCommand):
         self.stdout.write(f"\n小保 消保运营平台已就绪: {url}\n")
         self.stdout.write(f"演示账号 (密码均为 {DEMO_PASSWORD}):")
         for user in User.objects.select_related("unit").order_by("pk")[:12]:
-            self.stdout.write(f"  {user.username:<12} {' / '.join(user.role_labels()):<16} {user.unit.name if user.unit else ''}")
+            self.stdout.write(
+                f"  {user.username:<12} {' / '.join(user.role_labels()):<16} {user.unit.name if user.unit else ''}"
+            )
         self.stdout.write(f"  …… 共 {User.objects.count()} 个账号, 见「机构」页面\n")
         if no_serve:
             return
