@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "xiaobao.customers",
     "xiaobao.audit",
     "xiaobao.imports",
+    "xiaobao.cases",
     "xiaobao.home",
     "xiaobao.demo",
 ]
