@@ -8,4 +8,5 @@ urlpatterns = [
     path("customers/", include("xiaobao.customers.urls")),
     path("audit/", include("xiaobao.audit.urls")),
     path("imports/", include("xiaobao.imports.urls")),
+    path("cases/", include("xiaobao.cases.urls")),
 ]

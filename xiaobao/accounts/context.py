@@ -6,10 +6,12 @@ from xiaobao.accounts import access
 # (url name, label, who sees it). Only pages that exist are listed; later issues add theirs here.
 NAVIGATION = [
     ("home-index", _("工作台"), lambda u: True),
+    ("cases-desk", _("投诉与工单"), lambda u: True),
     ("customers-list", _("客户"), lambda u: True),
     ("org-units", _("机构"), lambda u: True),
     ("imports-batches", _("导入记录"), access.can_import),
     ("audit-list", _("审计日志"), access.can_read_audit),
+    ("cases-calendar", _("节假日"), access.is_admin),
 ]
 
 

@@ -86,7 +86,9 @@ def compute(facts: ClockFacts, cal: WorkCalendar) -> ClockResult:
         reg = add_workdays(cal, received, reg_days)
         provisional |= reg.provisional
         if reg.date < due.date:
-            parts = [f"监管转办{'复杂件' if facts.regulator_complex else '简易件'}{reg_days}个工作日 (早于{parts[0]}期限)"]
+            parts = [
+                f"监管转办{'复杂件' if facts.regulator_complex else '简易件'}{reg_days}个工作日 (早于{parts[0]}期限)"
+            ]
             due = reg
         else:
             parts.append(f"监管时限{reg_days}个工作日不早于此")

@@ -75,7 +75,11 @@ TRANSITIONS = {
     "start": ([CaseStatus.ACCEPTED], CaseStatus.IN_PROGRESS, _("开始处理")),
     "pause": ([CaseStatus.IN_PROGRESS, CaseStatus.REVIEW], CaseStatus.PAUSED, _("暂停计时")),
     "resume": ([CaseStatus.PAUSED], CaseStatus.IN_PROGRESS, _("恢复处理")),
-    "decide": ([CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.REVIEW], CaseStatus.DECIDED, _("作出决定")),
+    "decide": (
+        [CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.REVIEW],
+        CaseStatus.DECIDED,
+        _("作出决定"),
+    ),
     "notify": ([CaseStatus.DECIDED], CaseStatus.NOTIFIED, _("告知客户")),
     "close": ([CaseStatus.NOTIFIED, CaseStatus.DECIDED], CaseStatus.CLOSED, _("办结")),
     "review": ([CaseStatus.CLOSED], CaseStatus.REVIEW, _("申请核查")),
@@ -83,13 +87,29 @@ TRANSITIONS = {
     "merge": (OPEN_STATUSES, CaseStatus.MERGED, _("合并为重复件")),
 }
 
+EVENT_LABELS = {
+    "create": _("登记"),
+    "assign": _("分配处理人"),
+    "extend": _("延期"),
+    "plan": _("制定处理计划"),
+    "plan_done": _("完成计划步骤"),
+    "contact": _("联系客户"),
+    "root_cause": _("登记问题根因"),
+    "callback": _("满意度回访"),
+    "import": _("导入"),
+}
+
 
 class Case(models.Model):
     case_no = models.CharField(_("工单号"), max_length=64, unique=True)
     kind = models.CharField(_("工单类型"), max_length=8, choices=CaseKind.choices, db_index=True)
     channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, db_index=True)
-    status = models.CharField(_("状态"), max_length=8, choices=CaseStatus.choices, default=CaseStatus.REGISTERED)
-    unit = models.ForeignKey("org.Unit", verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(
+        _("状态"), max_length=8, choices=CaseStatus.choices, default=CaseStatus.REGISTERED
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="cases"
+    )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("处理人"),
@@ -99,10 +119,17 @@ class Case(models.Model):
         related_name="cases",
     )
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("客户"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        "customers.Customer",
+        verbose_name=_("客户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     policy_no = models.CharField(_("保单号"), max_length=64, blank=True, db_index=True)
-    category = models.CharField(_("投诉事由"), max_length=8, choices=Category.choices, blank=True, db_index=True)
+    category = models.CharField(
+        _("投诉事由"), max_length=8, choices=Category.choices, blank=True, db_index=True
+    )
     urgent = models.BooleanField(_("紧急"), default=False)
     claims_related = models.BooleanField(_("理赔相关"), default=False)
     description = models.TextField(_("诉求内容"))
@@ -125,26 +152,48 @@ class Case(models.Model):
 
     # Decision (决定) and remedy.
     decision = models.TextField(_("处理决定"), blank=True)
-    decision_amount = models.DecimalField(_("决定金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    decision_amount = models.DecimalField(
+        _("决定金额"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     remedy = models.CharField(_("补救措施"), max_length=200, blank=True)
     outcome = models.TextField(_("处理结果"), blank=True)
     satisfaction = models.CharField(_("回访满意度"), max_length=8, blank=True)
 
     # 溯源整改
     root_cause = models.ForeignKey(
-        "cases.RootCause", verbose_name=_("问题根因"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "cases.RootCause",
+        verbose_name=_("问题根因"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     root_unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Unit",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     root_agent_code = models.CharField(_("责任业务员"), max_length=32, blank=True, db_index=True)
     root_product_code = models.CharField(_("涉及产品"), max_length=32, blank=True, db_index=True)
 
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+        "self",
+        verbose_name=_("合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
     )
     review_unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("核查机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Unit",
+        verbose_name=_("核查机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     extra = models.JSONField(_("其他字段"), default=dict, blank=True)
     source_batch = models.ForeignKey(
@@ -180,7 +229,11 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     action = models.CharField(_("操作"), max_length=32)
     from_status = models.CharField(_("原状态"), max_length=8, blank=True)
@@ -194,6 +247,12 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id}:{self.action}"
 
+    @property
+    def label(self) -> str:
+        if self.action in TRANSITIONS:
+            return str(TRANSITIONS[self.action][2])
+        return str(EVENT_LABELS.get(self.action, self.action))
+
 
 class Extension(models.Model):
     """延期: level 1 extends the decision deadline to 30 days, level 2 by 30 more (60 at most)."""
@@ -201,7 +260,9 @@ class Extension(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
     level = models.PositiveSmallIntegerField(_("延期级别"))
     reason = models.TextField(_("延期原因"))
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+"
+    )
     approved_at = models.DateTimeField(_("审批时间"))
     customer_informed = models.BooleanField(_("已告知客户"), default=False)
 
@@ -236,7 +297,12 @@ class PlanStep(models.Model):
     due_date = models.DateField(_("计划日期"))
     action = models.CharField(_("措施"), max_length=300)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
@@ -264,7 +330,9 @@ class Contact(models.Model):
     method = models.CharField(_("方式"), max_length=8, choices=ContactMethod.choices)
     outcome = models.CharField(_("结果"), max_length=300)
     note = models.TextField(_("备注"), blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -292,23 +360,39 @@ class RectificationStatus(models.TextChoices):
     OPEN = "整改中", _("整改中")  # owner is working on it
     SUBMITTED = "待验证", _("待验证")  # owner submitted evidence; the officer must verify
     VERIFIED = "已验证", _("已验证")  # officer confirmed the fix
-    INEFFECTIVE = "整改无效", _("整改无效")  # a later complaint with the same cause recurred after verification
+    INEFFECTIVE = (
+        "整改无效",
+        _("整改无效"),
+    )  # a later complaint with the same cause recurred after verification
 
 
 class Rectification(models.Model):
     """整改: one item can cover many cases, for a systemic issue."""
 
     title = models.CharField(_("整改事项"), max_length=200)
-    root_cause = models.ForeignKey(RootCause, verbose_name=_("问题根因"), on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    root_cause = models.ForeignKey(
+        RootCause, verbose_name=_("问题根因"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
     product_code = models.CharField(_("涉及产品"), max_length=32, blank=True, db_index=True)
     agent_code = models.CharField(_("涉及业务员"), max_length=32, blank=True, db_index=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("整改负责人"), on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("整改负责人"), on_delete=models.PROTECT, related_name="+"
+    )
     due_date = models.DateField(_("整改期限"))
     measures = models.TextField(_("整改措施"), blank=True)
-    status = models.CharField(_("状态"), max_length=8, choices=RectificationStatus.choices, default=RectificationStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("验证人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("验证人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     verified_at = models.DateTimeField(_("验证时间"), null=True, blank=True)
     verification_note = models.TextField(_("验证意见"), blank=True)
@@ -316,7 +400,9 @@ class Rectification(models.Model):
     recurred_case = models.ForeignKey(
         Case, verbose_name=_("复发工单"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    cases = models.ManyToManyField(Case, verbose_name=_("关联工单"), related_name="rectifications", blank=True)
+    cases = models.ManyToManyField(
+        Case, verbose_name=_("关联工单"), related_name="rectifications", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -335,7 +421,9 @@ class Evidence(models.Model):
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -357,7 +445,9 @@ class CalendarYear(models.Model):
     """A year whose full holiday schedule an administrator has entered: its deadlines are no longer provisional."""
 
     year = models.PositiveIntegerField(_("年份"), unique=True)
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     confirmed_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -406,7 +496,9 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "threshold", "due_date"], name="reminder_once_per_threshold")
+            models.UniqueConstraint(
+                fields=["case", "threshold", "due_date"], name="reminder_once_per_threshold"
+            )
         ]
 
     def __str__(self) -> str:

@@ -45,14 +45,19 @@ def _lock(case: Case, version: int | None) -> Case:
     """Re-read the case under a row lock and refuse a stale version (optimistic locking)."""
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     if version is not None and fresh.version != int(version):
-        raise CaseConflict(_("该工单已被他人修改 (版本 %(old)s → %(new)s), 请刷新页面后重试; 您的输入未保存。") % {
-            "old": version,
-            "new": fresh.version,
-        })
+        raise CaseConflict(
+            _("该工单已被他人修改 (版本 %(old)s → %(new)s), 请刷新页面后重试; 您的输入未保存。")
+            % {
+                "old": version,
+                "new": fresh.version,
+            }
+        )
     return fresh
 
 
-def _event(case: Case, actor, action: str, *, from_status="", to_status="", reason="", at=None, **details) -> CaseEvent:
+def _event(
+    case: Case, actor, action: str, *, from_status="", to_status="", reason="", at=None, **details
+) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
         at=at or timezone.now(),
@@ -61,7 +66,9 @@ def _event(case: Case, actor, action: str, *, from_status="", to_status="", reas
         from_status=from_status,
         to_status=to_status,
         reason=reason,
-        details={k: str(v) if isinstance(v, Decimal | dt.date | dt.datetime) else v for k, v in details.items()},
+        details={
+            k: str(v) if isinstance(v, Decimal | dt.date | dt.datetime) else v for k, v in details.items()
+        },
     )
 
 
@@ -72,10 +79,17 @@ def _target(kind: str, channel: str) -> tuple[int, int] | None:
 
 
 def clock_facts(case: Case, today: dt.date | None = None) -> clocks.ClockFacts:
-    pauses = [
-        (timezone.localtime(p.started_at).date(), timezone.localtime(p.ended_at).date() if p.ended_at else None)
-        for p in case.pauses.all()
-    ] if case.pk else []
+    pauses = (
+        [
+            (
+                timezone.localtime(p.started_at).date(),
+                timezone.localtime(p.ended_at).date() if p.ended_at else None,
+            )
+            for p in case.pauses.all()
+        ]
+        if case.pk
+        else []
+    )
     return clocks.ClockFacts(
         kind=case.kind,
         channel=case.channel,
@@ -177,7 +191,9 @@ def case_create(
     case_clock_refresh(case)
     case.full_clean(exclude=["customer", "handler", "root_cause", "merged_into"])
     case.save()
-    _event(case, actor, "create", to_status=case.status, at=received_at if received_at < timezone.now() else None)
+    _event(
+        case, actor, "create", to_status=case.status, at=received_at if received_at < timezone.now() else None
+    )
     audit_record(actor=actor, action="create", obj=case, unit=unit, request=request)
     if handler is not None:
         _notify(handler, case, _("新工单 %(no)s 已分配给您") % {"no": case.case_no})
@@ -189,7 +205,9 @@ def _notify(user, case: Case, message: str) -> None:
 
 
 @transaction.atomic
-def case_transition(*, actor, case: Case, action: str, reason: str = "", version: int | None = None, request=None, **data) -> Case:
+def case_transition(
+    *, actor, case: Case, action: str, reason: str = "", version: int | None = None, request=None, **data
+) -> Case:
     """Move a case through the one transition table (TRANSITIONS).
 
     1. Lock the case and check its version (a concurrent edit is refused, nothing lost).
@@ -230,7 +248,11 @@ def case_transition(*, actor, case: Case, action: str, reason: str = "", version
                 raise ValidationError({"decision_amount": _("金额不能为负数")})
         else:
             amount = None
-        case.decision, case.decision_amount, case.remedy = decision, amount, (data.get("remedy") or "").strip()
+        case.decision, case.decision_amount, case.remedy = (
+            decision,
+            amount,
+            (data.get("remedy") or "").strip(),
+        )
         case.decided_at = now
         if case.responded_at is None:
             case.responded_at = now
@@ -266,16 +288,22 @@ def case_transition(*, actor, case: Case, action: str, reason: str = "", version
     case_clock_refresh(case)
     case.version += 1
     case.save()
-    _event(case, actor, action, from_status=from_status, to_status=to_status, reason=reason, at=now, **details)
+    _event(
+        case, actor, action, from_status=from_status, to_status=to_status, reason=reason, at=now, **details
+    )
     audit_record(
         actor=actor,
         action="transition",
         obj=case,
         unit=case.unit,
         request=request,
-        details={"from": from_status, "to": to_status, "action": action, "reason": reason, **{
-            k: str(v) for k, v in details.items()
-        }},
+        details={
+            "from": from_status,
+            "to": to_status,
+            "action": action,
+            "reason": reason,
+            **{k: str(v) for k, v in details.items()},
+        },
     )
     if action == "close" and case.kind == CaseKind.COMPLAINT:
         rectification_check_recurrence(case=case)
@@ -283,7 +311,9 @@ def case_transition(*, actor, case: Case, action: str, reason: str = "", version
 
 
 @transaction.atomic
-def case_extend(*, actor, case: Case, reason: str, approver, version: int | None = None, request=None) -> Case:
+def case_extend(
+    *, actor, case: Case, reason: str, approver, version: int | None = None, request=None
+) -> Case:
     """延期: to 30 days (approved by a unit head or officer of the case's unit or above), then by 30
     more (approved by the upper-level unit or a head-office manager). The reason is required."""
     access.require_write(actor)
@@ -303,16 +333,36 @@ def case_extend(*, actor, case: Case, reason: str, approver, version: int | None
         raise ValidationError({"approver": _("审批人须属于本机构或上级机构")})
     if level == 2 and not access.is_admin(approver) and approver.unit_id == case.unit_id:
         raise ValidationError({"approver": _("第二次延期须由上级机构或总公司高级管理人员审批")})
-    Extension.objects.create(case=case, level=level, reason=reason.strip(), approver=approver, approved_at=timezone.now())
+    Extension.objects.create(
+        case=case, level=level, reason=reason.strip(), approver=approver, approved_at=timezone.now()
+    )
     case.extension_level = level
     old_due = case.due_date
     case_clock_refresh(case)
     case.version += 1
     case.save()
-    _event(case, actor, "extend", reason=reason, level=level, approver=str(approver), old_due=old_due, new_due=case.due_date)
+    _event(
+        case,
+        actor,
+        "extend",
+        reason=reason,
+        level=level,
+        approver=str(approver),
+        old_due=old_due,
+        new_due=case.due_date,
+    )
     audit_record(
-        actor=actor, action="update", obj=case, unit=case.unit, request=request,
-        details={"extension": level, "approver": approver.get_username(), "reason": reason, "due": str(case.due_date)},
+        actor=actor,
+        action="update",
+        obj=case,
+        unit=case.unit,
+        request=request,
+        details={
+            "extension": level,
+            "approver": approver.get_username(),
+            "reason": reason,
+            "due": str(case.due_date),
+        },
     )
     return case
 
@@ -331,7 +381,14 @@ def case_assign(*, actor, case: Case, handler, version: int | None = None, reque
     case.version += 1
     case.save(update_fields=["handler", "version", "updated_at"])
     _event(case, actor, "assign", reason="", handler=str(handler), previous=str(old) if old else "")
-    audit_record(actor=actor, action="update", obj=case, unit=case.unit, request=request, details={"handler": handler.get_username()})
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=case,
+        unit=case.unit,
+        request=request,
+        details={"handler": handler.get_username()},
+    )
     _notify(handler, case, _("工单 %(no)s 已分配给您") % {"no": case.case_no})
     return case
 
@@ -356,7 +413,16 @@ def plan_step_done(*, actor, step: PlanStep) -> PlanStep:
 
 
 @transaction.atomic
-def contact_add(*, actor, case: Case, method: str, outcome: str, note: str = "", at: dt.datetime | None = None, request=None) -> Contact:
+def contact_add(
+    *,
+    actor,
+    case: Case,
+    method: str,
+    outcome: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    request=None,
+) -> Contact:
     """联系记录. The first contact also counts as the case's first response."""
     access.require_write(actor)
     from xiaobao.cases.models import ContactMethod
@@ -371,7 +437,9 @@ def contact_add(*, actor, case: Case, method: str, outcome: str, note: str = "",
         errors["at"] = _("联系时间不能晚于现在")
     if errors:
         raise ValidationError(errors)
-    contact = Contact.objects.create(case=case, at=at, method=method, outcome=outcome.strip(), note=note.strip(), actor=actor)
+    contact = Contact.objects.create(
+        case=case, at=at, method=method, outcome=outcome.strip(), note=note.strip(), actor=actor
+    )
     if case.responded_at is None:
         Case.objects.filter(pk=case.pk, responded_at=None).update(responded_at=at)
         case.responded_at = at
@@ -381,7 +449,9 @@ def contact_add(*, actor, case: Case, method: str, outcome: str, note: str = "",
 
 
 @transaction.atomic
-def case_root_cause_set(*, actor, case: Case, root_cause: RootCause, root_unit=None, agent_code="", product_code="", version=None) -> Case:
+def case_root_cause_set(
+    *, actor, case: Case, root_cause: RootCause, root_unit=None, agent_code="", product_code="", version=None
+) -> Case:
     """溯源: record why the complaint happened, who was responsible and which product."""
     access.require_write(actor)
     case = _lock(case, version)
@@ -391,7 +461,14 @@ def case_root_cause_set(*, actor, case: Case, root_cause: RootCause, root_unit=N
     case.root_product_code = product_code.strip()
     case.version += 1
     case.save()
-    _event(case, actor, "root_cause", reason=root_cause.name, agent=case.root_agent_code, product=case.root_product_code)
+    _event(
+        case,
+        actor,
+        "root_cause",
+        reason=root_cause.name,
+        agent=case.root_agent_code,
+        product=case.root_product_code,
+    )
     return case
 
 
@@ -410,11 +487,31 @@ def case_satisfaction_record(*, actor, case: Case, result: str, note: str = "") 
 
 
 @transaction.atomic
-def rectification_create(*, actor, title: str, root_cause: RootCause, unit, owner, due_date: dt.date, cases=(), product_code="", agent_code="", measures="", watch_days: int = 180) -> Rectification:
+def rectification_create(
+    *,
+    actor,
+    title: str,
+    root_cause: RootCause,
+    unit,
+    owner,
+    due_date: dt.date,
+    cases=(),
+    product_code="",
+    agent_code="",
+    measures="",
+    watch_days: int = 180,
+) -> Rectification:
     access.require_write(actor)
     rect = Rectification(
-        title=title.strip(), root_cause=root_cause, unit=unit, owner=owner, due_date=due_date,
-        product_code=product_code.strip(), agent_code=agent_code.strip(), measures=measures, watch_days=watch_days,
+        title=title.strip(),
+        root_cause=root_cause,
+        unit=unit,
+        owner=owner,
+        due_date=due_date,
+        product_code=product_code.strip(),
+        agent_code=agent_code.strip(),
+        measures=measures,
+        watch_days=watch_days,
     )
     rect.full_clean()
     rect.save()
@@ -456,7 +553,9 @@ def rectification_verify(*, actor, rect: Rectification, accepted: bool, note: st
     rect.verified_at = timezone.now() if accepted else None
     rect.verification_note = note.strip()
     rect.save()
-    audit_record(actor=actor, action="transition", obj=rect, unit=rect.unit, details={"to": rect.status, "note": note})
+    audit_record(
+        actor=actor, action="transition", obj=rect, unit=rect.unit, details={"to": rect.status, "note": note}
+    )
     return rect
 
 
@@ -476,15 +575,24 @@ def rectification_check_recurrence(*, case: Case) -> list[Rectification]:
         return []
     hits = []
     for rect in Rectification.objects.filter(
-        match, status=RectificationStatus.VERIFIED, root_cause=case.root_cause, verified_at__lt=case.received_at
+        match,
+        status=RectificationStatus.VERIFIED,
+        root_cause=case.root_cause,
+        verified_at__lt=case.received_at,
     ).exclude(cases=case):
         if case.received_at - rect.verified_at > dt.timedelta(days=rect.watch_days):
             continue
         rect.status = RectificationStatus.INEFFECTIVE
         rect.recurred_case = case
         rect.save(update_fields=["status", "recurred_case"])
-        audit_record(action="transition", obj=rect, unit=rect.unit, details={"to": rect.status, "case": case.case_no})
-        _notify_user(rect.owner, _("整改「%(t)s」验证后再次出现同类投诉 %(no)s, 已标记为整改无效") % {
-            "t": rect.title, "no": case.case_no}, case=case)
+        audit_record(
+            action="transition", obj=rect, unit=rect.unit, details={"to": rect.status, "case": case.case_no}
+        )
+        _notify_user(
+            rect.owner,
+            _("整改「%(t)s」验证后再次出现同类投诉 %(no)s, 已标记为整改无效")
+            % {"t": rect.title, "no": case.case_no},
+            case=case,
+        )
         hits.append(rect)
     return hits

@@ -23,7 +23,9 @@ def customer_create(
     return customer
 
 
-def customer_find_or_create(*, actor, unit, name: str = "", phone: str = "", id_no: str = "", request=None) -> Customer:
+def customer_find_or_create(
+    *, actor, unit, name: str = "", phone: str = "", id_no: str = "", request=None
+) -> Customer:
     """The same person is one customer: match by ID-number token, then by phone token and name
     token together, before registering a new one. Matching never decrypts anything."""
     from xiaobao.privacy.services import personal_normalize, personal_token
@@ -35,7 +37,9 @@ def customer_find_or_create(*, actor, unit, name: str = "", phone: str = "", id_
         found = Customer.objects.filter(id_no_token=personal_token("id_no", id_no)).order_by("pk").first()
     if found is None and phone and name:
         found = (
-            Customer.objects.filter(phone_token=personal_token("phone", phone), name_token=personal_token("name", name))
+            Customer.objects.filter(
+                phone_token=personal_token("phone", phone), name_token=personal_token("name", name)
+            )
             .order_by("pk")
             .first()
         )

@@ -82,19 +82,20 @@ def _read(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportRefused(f"无法读取导入配置 {path}: {exc}") from None
-    try:
-        if path.suffix == ".json":
+    if path.suffix == ".json":
+        try:
             data = json.loads(text)
-        else:
+        except ValueError as exc:
+            raise ImportRefused(f"导入配置 {path.name} 不是有效的 JSON: {exc}") from None
+    else:
+        try:
             import yaml  # only YAML profiles need it; drf-spectacular already installs PyYAML
-
+        except ImportError:
+            raise ImportRefused(f"导入配置 {path.name} 是 YAML 格式, 但未安装 PyYAML: 请改用 JSON") from None
+        try:
             data = yaml.safe_load(text)
-    except ImportError:
-        raise ImportRefused(f"导入配置 {path.name} 是 YAML 格式, 但未安装 PyYAML: 请改用 JSON") from None
-    except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError's subclasses of it
-        raise ImportRefused(f"导入配置 {path.name} 格式错误: {exc}") from None
-    except Exception as exc:  # yaml.YAMLError does not derive from ValueError
-        raise ImportRefused(f"导入配置 {path.name} 格式错误: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise ImportRefused(f"导入配置 {path.name} 不是有效的 YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ImportRefused(f"导入配置 {path.name} 应为一个对象 (键值对)")
     return data

@@ -35,6 +35,9 @@ class ImportBatch(models.Model):
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     errors_file = models.CharField(_("错误文件"), max_length=500, blank=True)
     message = models.TextField(_("说明"), blank=True)
+    # What the counts do not say: unknown columns, skipped preamble rows, the first errors, the
+    # encoding and header row found, record counts when several rows form one record.
+    details = models.JSONField(_("详情"), default=dict, blank=True)
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
@@ -57,4 +60,32 @@ class ImportBatch(models.Model):
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "errors_file": self.errors_file or None,
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "profile": self.profile or None,
+            "file": self.file_name,
+            "sha256": self.file_sha256,
+            "message": self.message,
+            **self.details,
         }
+
+
+class ImportChange(models.Model):
+    """One stored record an import changed: its key and each column's old → new value.
+
+    Created records are counted on the batch, not listed here: an import of 300,000 new rows must
+    not write 300,000 more. An update is the event worth tracing ("who changed this, from what").
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    key = models.CharField(_("记录键"), max_length=255, db_index=True)
+    row = models.PositiveIntegerField(_("行号"))
+    changes = models.JSONField(_("变更"))  # {"column": [old, new]}
+
+    class Meta:
+        ordering = ["batch", "row"]
+        verbose_name = _("导入变更")
+        verbose_name_plural = _("导入变更")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.key}"

@@ -65,7 +65,9 @@ def parse_text(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer():
             if abs(value) >= FLOAT_EXACT_LIMIT:
-                raise ValueError(f"数字 {value:.0f} 位数过多, Excel 已丢失精度: 请将该列设为文本格式后重新导出")
+                raise ValueError(
+                    f"数字 {value:.0f} 位数过多, Excel 已丢失精度: 请将该列设为文本格式后重新导出"
+                )
             # Codes typed into Excel as numbers come back as 1101.0; the user wrote 1101.
             return str(int(value))
         return repr(value)

@@ -77,7 +77,7 @@ def add_workdays(cal: WorkCalendar, start: dt.date, days: int) -> DueDate:
 
 
 def same_workday(cal: WorkCalendar, received: dt.date, after_hours: bool) -> DueDate:
-    """"The same working day": the day of receipt if it is a working day and the ticket came in
+    """ "The same working day": the day of receipt if it is a working day and the ticket came in
     office hours; otherwise the next working day."""
     working, unsure = cal.is_workday(received)
     if working and not after_hours:

@@ -14,6 +14,24 @@ ALL = set(ROLES)
 REVEAL = {Role.ADMIN, Role.OFFICER, Role.HANDLER}
 AUDIT = {Role.ADMIN, Role.AUDITOR, Role.OFFICER}
 IMPORT = {Role.ADMIN, Role.OFFICER}
+WRITE = {Role.ADMIN, Role.OFFICER, Role.HANDLER, Role.UNIT_HEAD}
+ADMIN = {Role.ADMIN}
+
+
+def post_to_object(ok_status):
+    """A POST on an object of C1 with an empty body: outsiders 404, read-only 403, writers get the
+    view's own answer to an empty form (ok_status)."""
+
+    def rule(role, where):
+        if where == "outside" and role != Role.ADMIN:
+            return 404
+        return ok_status if role in WRITE else 403
+
+    return rule
+
+
+def post_page(allowed, ok_status):
+    return lambda role, where: ok_status if role in allowed else 403
 
 
 def page(allowed_roles):
@@ -47,7 +65,87 @@ MATRIX = {
     "customers-reveal": (lambda o: {"pk": o["customer"].pk, "field": "phone"}, "get", scoped_object(REVEAL)),
     "audit-list": (lambda o: {}, "get", page(AUDIT)),
     "imports-batches": (lambda o: {}, "get", page(IMPORT)),
+    "cases-desk": (lambda o: {}, "get", page(ALL)),
+    "cases-export": (lambda o: {}, "get", page(ALL)),
+    "cases-bulk": (lambda o: {}, "post", post_page(WRITE, 302)),
+    "cases-new": (lambda o: {}, "get", page(WRITE)),
+    "cases-stats": (lambda o: {}, "get", page(ALL)),
+    "cases-notifications": (lambda o: {}, "get", page(ALL)),
+    "cases-calendar": (lambda o: {}, "get", page(ALL)),
+    "cases-rectifications": (lambda o: {}, "get", page(ALL)),
+    "cases-rectification-new": (lambda o: {}, "get", page(WRITE)),
+    "cases-rectification-detail": (lambda o: {"pk": o["rect"].pk}, "get", scoped_object(ALL)),
+    "cases-evidence-upload": (lambda o: {"pk": o["rect"].pk}, "post", post_to_object(400)),
+    "cases-evidence-download": (
+        lambda o: {"pk": o["rect"].pk, "eid": o["evidence"].pk},
+        "get",
+        scoped_object(ALL),
+    ),
+    "cases-rectification-submit": (lambda o: {"pk": o["rect"].pk}, "post", post_to_object(302)),
+    "cases-rectification-verify": (lambda o: {"pk": o["rect"].pk}, "post", post_to_object(400)),
+    "cases-detail": (lambda o: {"pk": o["case"].pk}, "get", scoped_object(ALL)),
+    "cases-transition": (lambda o: {"pk": o["case"].pk, "action": "accept"}, "post", post_to_object(400)),
+    "cases-extend": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-assign": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-plan": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-plan-done": (lambda o: {"pk": o["case"].pk, "step": o["step"].pk}, "post", post_to_object(302)),
+    "cases-contact": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-root-cause": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-callback": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
+    "cases-notice": (lambda o: {"pk": o["case"].pk}, "get", scoped_object(ALL)),
+    "cases-reveal": (lambda o: {"pk": o["case"].pk, "field": "phone"}, "get", scoped_object(REVEAL)),
 }
+
+
+@pytest.fixture
+def objects(tree, customer, alice):
+    """One object of every kind, all in unit C1."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+
+    from xiaobao.cases.models import Evidence, RootCause
+    from xiaobao.cases.services import case_create, case_transition, plan_step_add, rectification_create
+
+    case = case_create(
+        actor=alice,
+        unit=tree["C1"],
+        kind="投诉",
+        channel="4008热线",
+        category="销售纠纷",
+        description="销售误导",
+        customer_name="张小三",
+        customer_phone="13812345678",
+    )
+    case = case_transition(actor=alice, case=case, action="accept")
+    case = case_transition(actor=alice, case=case, action="decide", decision="同意退保")
+    step = plan_step_add(actor=alice, case=case, due_date=dt.date.today(), action="电话联系客户")
+    rect = rectification_create(
+        actor=alice,
+        title="整改销售话术",
+        root_cause=RootCause.objects.first(),
+        unit=tree["C1"],
+        owner=alice,
+        due_date=dt.date.today(),
+        cases=[case],
+    )
+    evidence = Evidence(
+        rectification=rect,
+        original_name="培训签到表.pdf",
+        sha256="0" * 64,
+        content_type="application/pdf",
+        size=9,
+        uploaded_by=alice,
+    )
+    evidence.file.save("x.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    return {
+        "unit": tree["C1"],
+        "customer": customer,
+        "case": case,
+        "step": step,
+        "rect": rect,
+        "evidence": evidence,
+    }
 
 
 def url_names(patterns=None, namespace=""):
@@ -66,9 +164,9 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_anonymous_users_are_sent_to_login(client, tree, customer, name):
+def test_anonymous_users_are_sent_to_login(client, objects, name):
     kwargs, method, _rule = MATRIX[name]
-    url = reverse(name, kwargs=kwargs({"unit": tree["C1"], "customer": customer}))
+    url = reverse(name, kwargs=kwargs(objects))
     response = getattr(client, method)(url)
     if name in ("accounts-login",):
         assert response.status_code == 200
@@ -82,10 +180,11 @@ def test_anonymous_users_are_sent_to_login(client, tree, customer, name):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 @pytest.mark.parametrize("where", ["inside", "outside"])
 @pytest.mark.parametrize("role", ROLES)
-def test_role_and_unit_decide_access(client, personas, tree, customer, name, where, role):
+def test_role_and_unit_decide_access(client, personas, objects, name, where, role):
     kwargs, method, rule = MATRIX[name]
+    customer = objects["customer"]
     client.force_login(personas[(role, where)])
-    url = reverse(name, kwargs=kwargs({"unit": tree["C1"], "customer": customer}))
+    url = reverse(name, kwargs=kwargs(objects))
     response = getattr(client, method)(url)
     expected = rule(role, where)
     assert response.status_code == expected, f"{role}/{where} {name}: {response.status_code} ≠ {expected}"

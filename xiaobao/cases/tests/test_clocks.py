@@ -22,7 +22,13 @@ def at(text: str) -> dt.datetime:
 
 
 def complaint(received: str, **kw) -> ClockFacts:
-    return ClockFacts(kind="投诉", channel=kw.pop("channel", "4008热线"), urgent=kw.pop("urgent", False), received_at=at(received), **kw)
+    return ClockFacts(
+        kind="投诉",
+        channel=kw.pop("channel", "4008热线"),
+        urgent=kw.pop("urgent", False),
+        received_at=at(received),
+        **kw,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +56,9 @@ def test_spring_festival_rolls_onto_the_make_up_sunday():
 
 
 def test_the_day_of_receipt_is_not_counted_even_late_at_night():
-    assert compute(complaint("2024-11-01 23:59"), CAL).due_date == dt.date(2024, 11, 16) + dt.timedelta(days=2)
+    assert compute(complaint("2024-11-01 23:59"), CAL).due_date == dt.date(2024, 11, 16) + dt.timedelta(
+        days=2
+    )
     assert compute(complaint("2024-11-01 00:01"), CAL).due_date == dt.date(2024, 11, 18)
 
 
@@ -133,7 +141,9 @@ def test_work_orders_count_working_days_across_national_day():
 
 
 def test_work_order_targets_are_configurable():
-    facts = ClockFacts(kind="求助", channel="柜面", urgent=False, received_at=at("2024-09-27 10:00"), target=(2, 3))
+    facts = ClockFacts(
+        kind="求助", channel="柜面", urgent=False, received_at=at("2024-09-27 10:00"), target=(2, 3)
+    )
     result = compute(facts, CAL)
     assert (result.response_due_date, result.due_date) == (dt.date(2024, 9, 30), dt.date(2024, 10, 8))
 

@@ -1,0 +1,189 @@
+"""Reads of cases: the desk's views and filters, full-text search, repeat complainants."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaobao.accounts import access
+from xiaobao.cases.models import (
+    OPEN_STATUSES,
+    UNDECIDED_STATUSES,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Category,
+    Channel,
+)
+
+REPEAT_WINDOW_DAYS = 90
+SORTS = {
+    "received": "-received_at",
+    "received_asc": "received_at",
+    "due": "due_date",
+    "due_desc": "-due_date",
+    "no": "case_no",
+}
+VIEWS = ["all", "mine", "unit", "due_today", "overdue", "urgent"]
+
+
+def case_scope(user) -> QuerySet[Case]:
+    return access.scope(Case.objects.all(), user)
+
+
+def overdue_q(today: dt.date) -> Q:
+    """Open past the deadline in force. A paused case's clock is stopped, so it is not overdue."""
+    return Q(status__in=UNDECIDED_STATUSES, due_date__lt=today)
+
+
+def search_q(text: str) -> Q:
+    """Chinese full-text search over descriptions: FTS5 trigram on SQLite, pg_trgm on PostgreSQL."""
+    text = text.strip()
+    if len(text) >= 3 and connection.vendor == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        return Q(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [phrase]))
+    return Q(description__icontains=text)
+
+
+@dataclass
+class CaseFilter:
+    view: str = "all"
+    status: str = ""
+    kind: str = ""
+    channel: str = ""
+    category: str = ""
+    unit: str = ""
+    handler: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    overdue: bool = False
+    urgent: bool = False
+    claims: bool = False
+    q: str = ""
+    sort: str = "received"
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_params(cls, params) -> "CaseFilter":
+        f = cls()
+        f.view = params.get("view") if params.get("view") in VIEWS else "all"
+        for name, allowed in (
+            ("status", CaseStatus.values),
+            ("kind", CaseKind.values),
+            ("channel", Channel.values),
+            ("category", Category.values),
+        ):
+            value = params.get(name, "")
+            if value and value not in allowed:
+                f.errors.append(_("筛选条件「%(n)s」的值无效: %(v)s") % {"n": name, "v": value})
+            elif value:
+                setattr(f, name, value)
+        f.unit = params.get("unit", "")[:32]
+        handler = params.get("handler", "")
+        if handler and not handler.isdigit():
+            f.errors.append(_("处理人参数无效"))
+        else:
+            f.handler = handler
+        for name, attr in (("from", "date_from"), ("to", "date_to")):
+            value = params.get(name, "")
+            if value:
+                try:
+                    setattr(f, attr, dt.date.fromisoformat(value))
+                except ValueError:
+                    f.errors.append(_("日期格式应为 YYYY-MM-DD: %(v)s") % {"v": value})
+        f.overdue = params.get("overdue") in ("1", "on", "true")
+        f.urgent = params.get("urgent") in ("1", "on", "true")
+        f.claims = params.get("claims") in ("1", "on", "true")
+        f.q = params.get("q", "")[:100]
+        f.sort = params.get("sort") if params.get("sort") in SORTS else "received"
+        return f
+
+
+def case_list(*, user, f: CaseFilter, today: dt.date | None = None) -> QuerySet[Case]:
+    """The desk's list: the user's scope, one of the views, then every filter, sorted."""
+    today = today or timezone.localdate()
+    cases = case_scope(user).select_related("unit", "handler", "customer")
+    if f.view == "mine":
+        cases = cases.filter(handler=user, status__in=OPEN_STATUSES)
+    elif f.view == "unit":
+        cases = cases.filter(unit_id=user.unit_id, status__in=OPEN_STATUSES)
+    elif f.view == "due_today":
+        cases = cases.filter(status__in=UNDECIDED_STATUSES).filter(
+            Q(due_date=today) | Q(response_due_date=today, responded_at=None)
+        )
+    elif f.view == "overdue":
+        cases = cases.filter(overdue_q(today))
+    elif f.view == "urgent":
+        cases = cases.filter(urgent=True, status__in=OPEN_STATUSES)
+    if f.status:
+        cases = cases.filter(status=f.status)
+    if f.kind:
+        cases = cases.filter(kind=f.kind)
+    if f.channel:
+        cases = cases.filter(channel=f.channel)
+    if f.category:
+        cases = cases.filter(category=f.category)
+    if f.unit:
+        cases = cases.filter(unit__path__contains=f"/{f.unit}/")
+    if f.handler:
+        cases = cases.filter(handler_id=int(f.handler))
+    if f.date_from:
+        cases = cases.filter(received_at__gte=_start_of(f.date_from))
+    if f.date_to:
+        cases = cases.filter(received_at__lt=_start_of(f.date_to + dt.timedelta(days=1)))
+    if f.overdue:
+        cases = cases.filter(overdue_q(today))
+    if f.urgent:
+        cases = cases.filter(urgent=True)
+    if f.claims:
+        cases = cases.filter(claims_related=True)
+    if f.q:
+        cases = cases.filter(search_q(f.q))
+    return cases.order_by(SORTS[f.sort], "-pk")
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def case_repeats(case: Case) -> QuerySet[Case]:
+    """重复投诉: other cases of the same person (customer token) or the same policy within 90 days."""
+    window = dt.timedelta(days=REPEAT_WINDOW_DAYS)
+    match = Q()
+    if case.customer_id:
+        match |= Q(customer_id=case.customer_id)
+    if case.policy_no:
+        match |= Q(policy_no=case.policy_no)
+    if not match:
+        return Case.objects.none()
+    return (
+        Case.objects.filter(
+            match, received_at__gte=case.received_at - window, received_at__lte=case.received_at + window
+        )
+        .exclude(pk=case.pk)
+        .select_related("unit")
+        .order_by("received_at")
+    )
+
+
+def desk_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
+    """The numbers on the desk's tabs, in one query."""
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    scope = case_scope(user)
+    return scope.aggregate(
+        mine=Count("pk", filter=Q(handler=user, status__in=OPEN_STATUSES)),
+        unit=Count("pk", filter=Q(unit_id=user.unit_id, status__in=OPEN_STATUSES)),
+        due_today=Count(
+            "pk",
+            filter=Q(status__in=UNDECIDED_STATUSES)
+            & (Q(due_date=today) | Q(response_due_date=today, responded_at=None)),
+        ),
+        overdue=Count("pk", filter=overdue_q(today)),
+        urgent=Count("pk", filter=Q(urgent=True, status__in=OPEN_STATUSES)),
+    )

@@ -1,0 +1,129 @@
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xiaobao.accounts import access
+from xiaobao.audit.services import audit_record
+from xiaobao.cases.forms import CalendarDayForm
+from xiaobao.cases.models import CalendarDay, CalendarYear
+from xiaobao.cases.selectors import case_scope
+from xiaobao.cases.stats import GROUPINGS, case_period, case_stats
+from xiaobao.lib.workdays import WorkCalendar
+
+BY_LABELS = {
+    "unit": _("按机构"),
+    "channel": _("按渠道"),
+    "category": _("按事由"),
+    "kind": _("按类型"),
+    "month": _("按月份"),
+}
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def case_stats_page(request):
+    """The same figures as `xiaobao cases stats`, for the user's scope."""
+    today = timezone.localdate()
+    by = request.GET.get("by") if request.GET.get("by") in GROUPINGS else "month"
+    start = _date(request.GET.get("from")) or today.replace(month=1, day=1)
+    end = _date(request.GET.get("to")) or today
+    errors = []
+    if start > end:
+        errors.append(_("起始日期不能晚于截止日期"))
+        start, end = end, start
+    result = case_stats(case_period(case_scope(request.user), start, end), by=by)
+    chart = {
+        "labels": [g["key"] for g in result["groups"]],
+        "count": [g["count"] for g in result["groups"]],
+        "closed": [g["closed"] for g in result["groups"]],
+    }
+    return render(
+        request,
+        "cases/stats.html",
+        {
+            "result": result,
+            "by": by,
+            "by_labels": BY_LABELS,
+            "start": start,
+            "end": end,
+            "errors": errors,
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+        },
+    )
+
+
+@login_required
+def calendar_index(request):
+    """节假日维护: the administrator corrects the official calendar and confirms a year's schedule."""
+    can_edit = access.is_admin(request.user)
+    form = CalendarDayForm(request.POST or None)
+    if request.method == "POST":
+        access.require_admin(request.user)
+        if request.POST.get("confirm_year"):
+            year = int(request.POST["confirm_year"]) if request.POST["confirm_year"].isdigit() else 0
+            if 2000 <= year <= 2100:
+                CalendarYear.objects.get_or_create(year=year, defaults={"confirmed_by": request.user})
+                audit_record(
+                    actor=request.user,
+                    action="update",
+                    details={"calendar_year_confirmed": year},
+                    request=request,
+                )
+                messages.success(
+                    request, _("已确认 %(y)s 年节假日安排; 该年的期限不再标记为暂定") % {"y": year}
+                )
+                return redirect("cases-calendar")
+            messages.error(request, _("年份无效"))
+        elif request.POST.get("delete"):
+            CalendarDay.objects.filter(pk=request.POST["delete"]).delete()
+            audit_record(
+                actor=request.user,
+                action="delete",
+                details={"calendar_day": request.POST["delete"]},
+                request=request,
+            )
+            return redirect("cases-calendar")
+        elif form.is_valid():
+            day, _created = CalendarDay.objects.update_or_create(
+                date=form.cleaned_data["date"],
+                defaults={
+                    "is_workday": form.cleaned_data["is_workday"] == "1",
+                    "note": form.cleaned_data["note"],
+                },
+            )
+            audit_record(
+                actor=request.user,
+                action="update",
+                obj=day,
+                request=request,
+                details={"date": str(day.date), "is_workday": day.is_workday, "note": day.note},
+            )
+            messages.success(request, _("已保存 %(d)s") % {"d": day.date})
+            return redirect("cases-calendar")
+    today = timezone.localdate()
+    cal = WorkCalendar()
+    years = [
+        (y, cal.known(dt.date(y, 6, 1)), CalendarYear.objects.filter(year=y).exists())
+        for y in range(today.year - 1, today.year + 3)
+    ]
+    return render(
+        request,
+        "cases/calendar.html",
+        {
+            "form": form,
+            "days": CalendarDay.objects.order_by("-date")[:200],
+            "years": years,
+            "can_edit": can_edit,
+        },
+    )

@@ -1,0 +1,492 @@
+"""The import engine: one streaming pass over a table, the same for every format.
+
+An importer declares its format (ImportSpec) and supplies four hooks; the engine does the rest:
+
+1. Find the header: the first row naming enough known columns. Rows above it are reported and
+   skipped; a header missing a required column refuses the file, naming the columns.
+2. Check a sample of every column for mojibake; a garbled column refuses the file.
+3. Parse each row with its columns' parsers, then the importer's validate_row().
+4. Group rows sharing the key into records: identical values merge, multi-valued columns are
+   collected, disagreeing scalar values are a conflict (rejected, or resolved as the profile says).
+5. Per chunk of records: existing() fetches what is stored for all keys at once, validate_records()
+   does checks that need other records or the database, each record is classified as created,
+   updated (with its old → new values) or unchanged, and apply() writes them in bulk.
+6. Every rejected row goes to the error file and the report, with row number, column and reason.
+
+The caller (services.import_run) owns the transaction, so "all good rows or, with --strict,
+nothing" and --dry-run are one rollback decision made after the pass.
+"""
+
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain, islice
+from typing import Any, ClassVar
+
+from xiaobao.imports.errorfile import ERROR_COLUMNS, ErrorFileWriter
+from xiaobao.imports.mapping import Profile
+from xiaobao.imports.readers import Row, Table
+from xiaobao.imports.spec import Change, ImportRefused, ImportSpec, Issue, Key, Record, RowError
+from xiaobao.lib.mojibake import looks_mojibake
+from xiaobao.lib.parsing import parse_date, parse_datetime, parse_text, shown
+
+HEADER_SCAN_ROWS = 30  # a preamble longer than this is not a preamble
+MOJIBAKE_SAMPLE_ROWS = 2000
+REPORT_LIMIT = 100  # issues and warnings listed in the summary; the error file has them all
+OUTCOMES = ("created", "updated", "unchanged", "rejected")
+
+
+def normalize_header(text: Any) -> str:
+    """`机构代码 `, `Parent Code`, `parent_code` and `ＣＯＤＥ*` all meet on one spelling."""
+    folded = unicodedata.normalize("NFKC", parse_text(text) if text is not None else "").casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-*")
+
+
+META_HEADERS = frozenset(normalize_header(name) for name in ERROR_COLUMNS)
+
+
+def in_batches(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Slices of `items` small enough for one `IN (...)` query on every database."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _blank(cells: Sequence[Any]) -> bool:
+    for cell in cells:
+        if cell.__class__ is str:
+            if cell.strip():
+                return False
+        elif cell is not None:
+            return False
+    return True
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Stored and imported values compare equal when they mean the same (None == "", list == tuple)."""
+    if old == "":
+        old = None
+    if new == "":
+        new = None
+    if isinstance(old, list):
+        old = tuple(old)
+    return old == new
+
+
+class Importer:
+    """Base of every format's importer. Subclass, set `spec`, implement the hooks, @register it.
+
+    Hooks, in the order the engine calls them (all run inside the import's transaction):
+      validate_row(row)            one parsed row (dict by column name) → cleaned row, or RowError
+      existing(keys)               {key: stored values by column name} for a chunk's keys, in bulk
+      validate_records(...)        checks across records or against the database: record.reject()
+      apply(created, updated)      write a chunk in bulk; never called with an empty plan
+    """
+
+    spec: ClassVar[ImportSpec]
+    # Records handed to existing()/validate_records()/apply() at a time. None: the whole file at
+    # once, for formats whose rows refer to each other (a unit's parent may come later).
+    chunk_size: ClassVar[int | None] = 5000
+
+    def __init__(self, *, key: tuple[str, ...] | None = None) -> None:
+        self.key = key or self.spec.key
+
+    def validate_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        return row
+
+    def existing(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        raise NotImplementedError
+
+    def validate_records(self, *, records: list[Record], existing: dict[Key, dict[str, Any]]) -> None:
+        """`records` includes those already rejected (their values may be partial), so a record can
+        be refused because one it depends on was."""
+
+    def apply(self, *, created: list[Record], updated: list[Change]) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class RunResult:
+    rows_read: int = 0
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    header_row: int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # canonical column → header in the file
+    unknown_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    conflicts: int = 0
+    errors_file: str = ""
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < REPORT_LIMIT:
+            self.warnings.append(message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """How one column is read from a raw row: precomputed once, used for every row."""
+
+    name: str
+    index: int  # position in the row; -1 for a profile constant
+    parser: Callable[[Any], Any]
+    required: bool
+    values: dict[str, str] | None  # profile value mapping, keys casefolded
+    separator: str | None  # multi-valued columns only
+    constant: Any = None
+
+
+class ImportEngine:
+    def __init__(
+        self,
+        *,
+        importer: Importer,
+        profile: Profile,
+        errors: ErrorFileWriter | None = None,
+        on_changes: Callable[[list[Change]], None] | None = None,
+    ) -> None:
+        self.importer = importer
+        self.spec = importer.spec
+        self.profile = profile
+        self.key = importer.key
+        self.errors_out = errors
+        self.on_changes = on_changes
+        self.result = RunResult()
+        self.header: list[Any] = []
+        self.steps: list[_Step] = []
+        self.multi = frozenset(c.name for c in self.spec.columns if c.multi)
+        self._records: dict[Key, Record] = {}
+        self._loose: list[Record] = []  # rejected rows without a readable key
+        self._seen: dict[Key, int] | None = {}  # key → first row, across chunks
+
+    # ------------------------------------------------------------ header
+
+    def _header_index(self) -> dict[str, str | None]:
+        index: dict[str, str | None] = {}
+        for column in self.spec.columns:
+            for name in (column.name, *column.aliases):
+                index[normalize_header(name)] = column.name
+        for outside, target in self.profile.columns.items():
+            index[normalize_header(outside)] = target
+        return index
+
+    def _find_header(self, rows: Iterator[Row], index: dict[str, str | None]) -> Sequence[Any]:
+        targets = {t for t in index.values() if t is not None}
+        needed = min(2, len(targets))
+        skipped: list[int] = []
+        garbled: list[str] = []
+        for rowno, cells in rows:
+            if _blank(cells):
+                continue
+            if sum(1 for c in cells if c is not None and index.get(normalize_header(c))) >= needed:
+                self.result.header_row = rowno
+                if skipped:
+                    span = f"{skipped[0]}–{skipped[-1]}" if len(skipped) > 1 else f"{skipped[0]}"
+                    self.result.warn(f"第 {span} 行不是表头, 已跳过")
+                return cells
+            skipped.append(rowno)
+            garbled.extend(c for c in cells if isinstance(c, str) and looks_mojibake(c))
+            if len(skipped) >= HEADER_SCAN_ROWS:
+                break
+        expected = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in self.spec.columns if c.required)
+        if garbled:
+            raise ImportRefused(
+                f"未找到表头, 且文件内容疑似乱码 (例如 {shown(garbled[0])}): 请确认文件编码后重新导出"
+            )
+        if not skipped:
+            raise ImportRefused("文件中没有数据")
+        raise ImportRefused(
+            f"未找到表头: 前 {len(skipped)} 行中没有一行包含至少 {needed} 个已知列名; 应包含: {expected}"
+        )
+
+    def _map_header(self, cells: Sequence[Any], index: dict[str, str | None]) -> None:
+        positions: dict[str, int] = {}
+        problems: list[str] = []
+        for i, cell in enumerate(cells):
+            norm = normalize_header(cell) if cell is not None else ""
+            if not norm or norm in META_HEADERS:
+                continue
+            if norm not in index:
+                self.result.unknown_columns.append(parse_text(cell))
+                continue
+            target = index[norm]
+            if target is None:
+                continue  # the profile knows this column and leaves it out on purpose
+            if target in positions:
+                first = cells[positions[target]]
+                problems.append(
+                    f"第 {positions[target] + 1} 列 “{first}” 和第 {i + 1} 列 “{cell}” 都对应 {target}"
+                )
+                continue
+            positions[target] = i
+            self.result.columns[target] = parse_text(cell)
+        if problems:
+            raise ImportRefused("表头有重复的列: " + "; ".join(problems))
+
+        constants = {k: v for k, v in self.profile.constants.items() if k not in positions}
+        for name in set(self.profile.constants) - set(constants):
+            self.result.warn(f"文件中已有列 {self.result.columns[name]}, 导入配置中的固定值 {name} 未使用")
+        required = {c.name for c in self.spec.columns if c.required} | set(self.key)
+        missing = [c for c in self.spec.columns if c.name in required and c.name not in positions | constants]
+        if missing:
+            names = "、".join(f"{c.name} ({'/'.join(c.aliases)})" if c.aliases else c.name for c in missing)
+            raise ImportRefused(f"缺少必需的列: {names}; 整个文件未导入")
+        if self.result.unknown_columns:
+            self.result.warn(f"未识别的列 (已忽略): {'、'.join(self.result.unknown_columns)}")
+
+        for column in self.spec.columns:
+            if column.name not in positions and column.name not in constants:
+                continue
+            parser = column.parser
+            formats = self.profile.date_formats_for(column.name)
+            if formats and parser in (parse_date, parse_datetime):
+                parser = partial(parser, formats=formats)
+            mapping = self.profile.values.get(column.name)
+            separator = None
+            if column.multi:
+                separator = self.profile.multi_valued.get(column.name) or column.separator
+            self.steps.append(
+                _Step(
+                    name=column.name,
+                    index=positions.get(column.name, -1),
+                    parser=parser,
+                    required=column.required or column.name in self.key,
+                    values={k.strip().casefold(): v for k, v in mapping.items()} if mapping else None,
+                    separator=separator,
+                    constant=constants.get(column.name),
+                )
+            )
+
+    # ------------------------------------------------------------ mojibake
+
+    def _check_mojibake(self, sample: list[Row]) -> None:
+        """Refuse the file when a column reads like garbage. Judged per column on a sample: a file is
+        mis-decoded as a whole, and one odd name must not condemn it."""
+        width = len(self.header)
+        seen = [0] * width
+        bad = [0] * width
+        example: list[str] = [""] * width
+        for _rowno, cells in chain([(0, self.header)], sample):
+            for i, cell in enumerate(cells[:width]):
+                if cell.__class__ is str and not cell.isascii():
+                    seen[i] += 1
+                    if looks_mojibake(cell):
+                        bad[i] += 1
+                        example[i] = example[i] or cell
+        garbled = [i for i in range(width) if bad[i] and bad[i] * 2 >= seen[i]]
+        if garbled:
+            names = "、".join(f"“{self.header[i] or i + 1}”" for i in garbled)
+            i = garbled[0]
+            raise ImportRefused(
+                f"文件疑似乱码: 列 {names} 的内容像是用错误的编码解码的文字 (例如 {shown(example[i])}, "
+                f"{bad[i]}/{seen[i]} 个值); 请确认导出时的编码后重新导出"
+            )
+
+    # ------------------------------------------------------------ rows
+
+    def _parse(self, cells: Sequence[Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        values: dict[str, Any] = {}
+        problems: list[tuple[str, str]] = []
+        width = len(cells)
+        for step in self.steps:
+            index = step.index
+            cell = step.constant if index < 0 else (cells[index] if index < width else None)
+            if cell.__class__ is str:
+                cell = cell.strip()
+                if not cell:
+                    cell = None
+            if cell is None:
+                if step.required:
+                    problems.append((step.name, "不能为空"))
+                values[step.name] = () if step.separator is not None else None
+                continue
+            mapping = step.values
+            try:
+                if step.separator is None:
+                    if mapping is not None:
+                        cell = mapping.get(parse_text(cell).casefold(), cell)
+                    values[step.name] = step.parser(cell)
+                else:
+                    parts = cell.split(step.separator) if isinstance(cell, str) else [cell]
+                    parsed = []
+                    for part in parts:
+                        part = part.strip() if isinstance(part, str) else part
+                        if part == "" or part is None:
+                            continue
+                        if mapping is not None:
+                            part = mapping.get(parse_text(part).casefold(), part)
+                        parsed.append(step.parser(part))
+                    values[step.name] = tuple(dict.fromkeys(parsed))
+            except ValueError as exc:
+                problems.append((step.name, str(exc)))
+        if not problems:
+            try:
+                values = self.importer.validate_row(values)
+            except RowError as exc:
+                problems.append((exc.column, exc.reason))
+        return values, problems
+
+    def _merge(self, record: Record, values: dict[str, Any], rowno: int) -> None:
+        """Fold a further row of the same record into it (data-formats.md: multi-row records)."""
+        for name, new in values.items():
+            old = record.values.get(name)
+            if name in self.multi:
+                record.values[name] = old + tuple(v for v in new if v not in old)
+            elif not _same(old, new):
+                label = self._label(name)
+                self.result.conflicts += 1
+                policy = self.profile.on_conflict
+                if policy == "reject":
+                    record.reject(
+                        name,
+                        f"与第 {record.first_row} 行的{label}不一致: {shown(old)} ≠ {shown(new)}",
+                        row=rowno,
+                    )
+                    return
+                if policy == "last":
+                    record.values[name] = new
+                kept = "第一行" if policy == "first" else "最后一行"
+                self.result.warn(
+                    f"第 {rowno} 行的{label} {shown(new)} 与第 {record.first_row} 行的 {shown(old)} 不一致, "
+                    f"按导入配置保留{kept}的值"
+                )
+
+    def _key_of(self, values: dict[str, Any], problems: list[tuple[str, str]]) -> Key | None:
+        key = tuple(values.get(name) for name in self.key)
+        if any(part is None or part == "" for part in key):
+            return None
+        if problems and any(name in self.key for name, _ in problems):
+            return None
+        return key
+
+    def _file(
+        self, rowno: int, cells: Sequence[Any], values: dict[str, Any], problems: list, key: Key | None
+    ) -> None:
+        """File a parsed row under its record: a new record, a further row of one, or a loose reject."""
+        if key is None:
+            loose = Record(None, values, rowno, cells)
+            loose.issues.extend(Issue(rowno, name, reason) for name, reason in problems)
+            self._loose.append(loose)
+            return
+        record = self._records.get(key)
+        if record is None:
+            first = self._seen.get(key) if self._seen is not None else None
+            if first is not None:
+                # The record went out with an earlier chunk; merging now would half-write it.
+                loose = Record(None, values, rowno, cells)
+                loose.reject(
+                    self.key[0],
+                    f"与第 {first} 行属于同一记录 ({self._key_text(key)}), 但两行相隔太远: 请把同一记录的各行排在一起",
+                )
+                self._loose.append(loose)
+                return
+            record = Record(key, values, rowno, cells)
+            record.issues.extend(Issue(rowno, name, reason) for name, reason in problems)
+            self._records[key] = record
+            return
+        record.rows.append(rowno)
+        record.raws.append(cells)
+        if problems:
+            record.issues.extend(Issue(rowno, name, reason) for name, reason in problems)
+        elif not record.rejected:
+            self._merge(record, values, rowno)
+
+    # ------------------------------------------------------------ chunks
+
+    def _flush(self) -> None:
+        records = list(self._records.values())
+        good = [r.key for r in records if not r.rejected]
+        current = self.importer.existing(good) if good else {}
+        self.importer.validate_records(records=records, existing=current)
+        created: list[Record] = []
+        updated: list[Change] = []
+        rejected: list[Record] = list(self._loose)
+        rows, counts = self.result.rows, self.result.records
+        for record in records:
+            if self._seen is not None and record.key is not None:
+                self._seen.setdefault(record.key, record.first_row)
+            if record.rejected:
+                rejected.append(record)
+                continue
+            before = current.get(record.key)
+            if before is None:
+                created.append(record)
+                outcome = "created"
+            else:
+                changes = {
+                    name: (before.get(name), value)
+                    for name, value in record.values.items()
+                    if name not in self.key and not _same(before.get(name), value)
+                }
+                if changes:
+                    updated.append(Change(record, before, changes))
+                    outcome = "updated"
+                else:
+                    outcome = "unchanged"
+            counts[outcome] += 1
+            rows[outcome] += len(record.rows)
+        if created or updated:
+            self.importer.apply(created=created, updated=updated)
+        if updated and self.on_changes is not None:
+            self.on_changes(updated)
+        for record in rejected:
+            self._report(record)
+        self._records.clear()
+        self._loose.clear()
+
+    def _report(self, record: Record) -> None:
+        self.result.rows["rejected"] += len(record.rows)
+        self.result.records["rejected"] += 1
+        blamed = sorted({issue.row for issue in record.issues})
+        for rowno, cells in zip(record.rows, record.raws, strict=True):
+            own = [issue for issue in record.issues if issue.row == rowno]
+            if own:
+                columns = "; ".join(dict.fromkeys(self._label(issue.column) for issue in own))
+                reasons = "; ".join(f"{self._label(issue.column)}: {issue.reason}" for issue in own)
+            else:
+                rows = "、".join(map(str, blamed))
+                columns, reasons = "", f"同一记录的第 {rows} 行有错误, 整条记录未导入"
+            for issue in own:
+                self.result.error_count += 1
+                if len(self.result.errors) < REPORT_LIMIT:
+                    self.result.errors.append(
+                        {"row": rowno, "column": self._label(issue.column), "reason": issue.reason}
+                    )
+            if self.errors_out is not None:
+                self.errors_out.write(rowno, columns, reasons, cells)
+
+    def _label(self, name: str) -> str:
+        return self.result.columns.get(name) or self.spec.label_of(name)
+
+    def _key_text(self, key: Key) -> str:
+        return ", ".join(f"{self._label(n)}={v}" for n, v in zip(self.key, key, strict=True))
+
+    # ------------------------------------------------------------ the pass
+
+    def run(self, table: Table) -> RunResult:
+        rows = iter(table.rows)
+        index = self._header_index()
+        self.header = list(self._find_header(rows, index))
+        self._map_header(self.header, index)
+        if self.errors_out is not None:
+            self.errors_out.header = self.header
+        sample = list(islice(rows, MOJIBAKE_SAMPLE_ROWS))
+        self._check_mojibake(sample)
+
+        chunk_size = self.importer.chunk_size
+        if chunk_size is None:
+            self._seen = None  # one chunk: every row of a record meets it in memory
+        result = self.result
+        for rowno, cells in chain(sample, rows):
+            if _blank(cells):
+                continue
+            result.rows_read += 1
+            values, problems = self._parse(cells)
+            key = self._key_of(values, problems)
+            # Chunks end only between records, so the adjacent rows of one record stay together.
+            if chunk_size is not None and len(self._records) >= chunk_size and key not in self._records:
+                self._flush()
+            self._file(rowno, cells, values, problems, key)
+        self._flush()
+        return result
