@@ -9,4 +9,5 @@ urlpatterns = [
     path("audit/", include("xiaobao.audit.urls")),
     path("imports/", include("xiaobao.imports.urls")),
     path("cases/", include("xiaobao.cases.urls")),
+    path("api/v1/", include("xiaobao.cases.api")),
 ]

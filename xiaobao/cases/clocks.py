@@ -49,7 +49,7 @@ class ClockResult:
 
 
 def paused_days(pauses: list[tuple[dt.date, dt.date | None]], today: dt.date) -> int:
-    return sum(((end or today) - start).days for start, end in pauses)
+    return sum(max(0, ((end or today) - start).days) for start, end in pauses)
 
 
 def compute(facts: ClockFacts, cal: WorkCalendar) -> ClockResult:

@@ -91,8 +91,9 @@ def build_users(rng: random.Random, units: dict[str, Unit]) -> list[User]:
     branch = units[BRANCH_CODE]
     users = [
         _user("admin", "系统管理员", branch, [Role.ADMIN], superuser=True),
-        _user("xb_wang", person_name(rng), units[BRANCH_CODE + "XB"], [Role.OFFICER]),
-        _user("xb_li", person_name(rng), units[BRANCH_CODE + "XB"], [Role.OFFICER, Role.HANDLER]),
+        # The branch's consumer-protection officers oversee the whole branch, so they sit at its level.
+        _user("xb_wang", person_name(rng), branch, [Role.OFFICER]),
+        _user("xb_li", person_name(rng), branch, [Role.OFFICER, Role.HANDLER]),
         _user("fgs_head", person_name(rng), branch, [Role.UNIT_HEAD]),
         _user("audit", person_name(rng), branch, [Role.AUDITOR]),
         _user("kf_zhao", person_name(rng), units[BRANCH_CODE + "KF"], [Role.HANDLER]),
@@ -133,9 +134,28 @@ def demo_loaded() -> bool:
 
 
 @transaction.atomic
-def build_demo(seed: int) -> dict:
+def build_demo(seed: int, today: dt.date | None = None, scale: float = 1.0) -> dict:
+    from django.utils import timezone
+
+    from xiaobao.demo.cases_builder import CaseBook, build_rectifications
+
     rng = random.Random(seed)
+    today = today or timezone.localdate()
     units = build_org()
     users = build_users(rng, units)
     customers = build_customers(rng, units)
-    return {"units": len(units), "users": len(users), "customers": customers}
+    book = CaseBook(rng, units, today)
+    book.build_year(2024, work_orders=int(3000 * scale), complaints=int(150 * scale))
+    for year in range(2025, today.year + 1):
+        book.build_year(year, work_orders=int(2800 * scale), complaints=int(140 * scale), regulator=2)
+    book.add_current_queue()
+    by_name = {u.username: u for u in users}
+    counts = book.save(approver=by_name["fgs_head"])
+    rectifications = build_rectifications(rng, by_name["xb_li"], by_name["xb_wang"], today)
+    return {
+        "units": len(units),
+        "users": len(users),
+        "customers": customers,
+        **counts,
+        "rectifications": rectifications,
+    }

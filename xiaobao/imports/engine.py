@@ -37,9 +37,18 @@ REPORT_LIMIT = 100  # issues and warnings listed in the summary; the error file 
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
 
 
-def normalize_header(text: Any) -> str:
+def header_text(cell: Any) -> str:
+    """A header cell as text; never raises, whatever the cell holds (a garbled header is reported later)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def normalize_header(cell: Any) -> str:
     """`机构代码 `, `Parent Code`, `parent_code` and `ＣＯＤＥ*` all meet on one spelling."""
-    folded = unicodedata.normalize("NFKC", parse_text(text) if text is not None else "").casefold()
+    folded = unicodedata.normalize("NFKC", header_text(cell)).casefold()
     return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-*")
 
 
@@ -208,7 +217,7 @@ class ImportEngine:
             if not norm or norm in META_HEADERS:
                 continue
             if norm not in index:
-                self.result.unknown_columns.append(parse_text(cell))
+                self.result.unknown_columns.append(header_text(cell))
                 continue
             target = index[norm]
             if target is None:
@@ -220,7 +229,7 @@ class ImportEngine:
                 )
                 continue
             positions[target] = i
-            self.result.columns[target] = parse_text(cell)
+            self.result.columns[target] = header_text(cell)
         if problems:
             raise ImportRefused("表头有重复的列: " + "; ".join(problems))
 
@@ -353,11 +362,12 @@ class ImportEngine:
                 )
 
     def _key_of(self, values: dict[str, Any], problems: list[tuple[str, str]]) -> Key | None:
-        key = tuple(values.get(name) for name in self.key)
-        if any(part is None or part == "" for part in key):
-            return None
         if problems and any(name in self.key for name, _ in problems):
             return None
+        key = tuple([values.get(name) for name in self.key])
+        for part in key:
+            if part is None or part == "":
+                return None
         return key
 
     def _file(
@@ -430,23 +440,29 @@ class ImportEngine:
             self.importer.apply(created=created, updated=updated)
         if updated and self.on_changes is not None:
             self.on_changes(updated)
-        for record in rejected:
-            self._report(record)
+        self._report(rejected)
         self._records.clear()
         self._loose.clear()
 
-    def _report(self, record: Record) -> None:
-        self.result.rows["rejected"] += len(record.rows)
-        self.result.records["rejected"] += 1
-        blamed = sorted({issue.row for issue in record.issues})
-        for rowno, cells in zip(record.rows, record.raws, strict=True):
-            own = [issue for issue in record.issues if issue.row == rowno]
-            if own:
+    def _report(self, rejected: list[Record]) -> None:
+        """Count the rejected records and list their rows, in file order, in the report and error file."""
+        lines = []
+        for record in rejected:
+            self.result.rows["rejected"] += len(record.rows)
+            self.result.records["rejected"] += 1
+            blamed = "、".join(str(row) for row in sorted({issue.row for issue in record.issues}))
+            for rowno, cells in zip(record.rows, record.raws, strict=True):
+                own = [issue for issue in record.issues if issue.row == rowno]
+                lines.append((rowno, own, blamed, cells))
+        lines.sort(key=lambda line: line[0])
+        for rowno, own, blamed, cells in lines:
+            if not own:
+                columns, reasons = "", f"同一记录的第 {blamed} 行有错误, 整条记录未导入"
+            elif len(own) == 1:
+                columns, reasons = self._label(own[0].column), own[0].reason
+            else:
                 columns = "; ".join(dict.fromkeys(self._label(issue.column) for issue in own))
                 reasons = "; ".join(f"{self._label(issue.column)}: {issue.reason}" for issue in own)
-            else:
-                rows = "、".join(map(str, blamed))
-                columns, reasons = "", f"同一记录的第 {rows} 行有错误, 整条记录未导入"
             for issue in own:
                 self.result.error_count += 1
                 if len(self.result.errors) < REPORT_LIMIT:

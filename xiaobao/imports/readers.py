@@ -42,10 +42,18 @@ class Table:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256, recorded on the batch; ImportRefused when it cannot be read."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise ImportRefused(f"找不到文件 {path}") from None
+    except IsADirectoryError:
+        raise ImportRefused(f"{path} 是文件夹, 不是文件") from None
+    except OSError as exc:
+        raise ImportRefused(f"无法读取文件 {path}: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 

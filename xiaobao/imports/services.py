@@ -132,10 +132,7 @@ def import_run(
     errors = ErrorFileWriter(errors_dir() / f"{batch.pk}-errors.xlsx", header=[])
     unexpected: BaseException | None = None
     try:
-        try:
-            batch.file_sha256 = file_sha256(path)
-        except OSError as exc:
-            raise ImportRefused(f"无法读取文件 {path}: {exc.strerror or exc}") from None
+        batch.file_sha256 = file_sha256(path)
         spec = importer_class.spec
         chosen = profile_load(name=profile, spec=spec) if profile else profile_default(kind)
         importer = importer_class(key=chosen.key)

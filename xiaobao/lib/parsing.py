@@ -51,7 +51,7 @@ def shown(value: Any, limit: int = 40) -> str:
 
 
 def parse_text(value: Any) -> str:
-    if isinstance(value, str):
+    if value.__class__ is str:
         text = value.strip()
         if "\ufffd" in text:
             # U+FFFD is what a decoder leaves behind when it met bytes it could not read: the value
@@ -306,12 +306,12 @@ def enum_parser(
             raise ValueError(f"别名 {alias!r} 指向未知的取值 {value!r}")
         lookup[alias.strip().casefold()] = value
     expected = "、".join(values)
-    prefix = f"{name}" if name else "取值"
+    what = name or "取值"
 
     def parse(cell: Any) -> str:
         found = lookup.get(parse_text(cell).casefold())
         if found is None:
-            raise ValueError(f"{prefix} {shown(cell)} 无效, 应为: {expected}")
+            raise ValueError(f"{shown(cell)} 不是有效的{what}, 应为: {expected}")
         return found
 
     return parse

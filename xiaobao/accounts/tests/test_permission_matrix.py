@@ -94,6 +94,11 @@ MATRIX = {
     "cases-callback": (lambda o: {"pk": o["case"].pk}, "post", post_to_object(400)),
     "cases-notice": (lambda o: {"pk": o["case"].pk}, "get", scoped_object(ALL)),
     "cases-reveal": (lambda o: {"pk": o["case"].pk, "field": "phone"}, "get", scoped_object(REVEAL)),
+    "api-cases": (lambda o: {}, "get", page(ALL)),
+    "api-case-detail": (lambda o: {"case_no": o["case"].case_no}, "get", scoped_object(ALL)),
+    "api-case-transitions": (lambda o: {"case_no": o["case"].case_no}, "post", post_to_object(400)),
+    "api-case-contacts": (lambda o: {"case_no": o["case"].case_no}, "post", post_to_object(400)),
+    "api-schema": (lambda o: {}, "get", page(ALL)),
 }
 
 
@@ -172,6 +177,10 @@ def test_anonymous_users_are_sent_to_login(client, objects, name):
         assert response.status_code == 200
     elif name in ("set_language", "accounts-logout"):
         assert response.status_code == 302
+    elif name.startswith("api-"):
+        # The API answers a program, not a browser: 401 with a JSON body instead of a redirect.
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated"
     else:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts-login"))

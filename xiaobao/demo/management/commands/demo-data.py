@@ -11,13 +11,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument("--scale", type=float, default=1.0, help="案件数量比例 (测试用, 默认 1)")
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, scale=1.0, **options):
         if demo_loaded():
             self.stdout.write(
                 json.dumps({"loaded": False, "reason": "演示数据已存在, 未重复加载"}, ensure_ascii=False)
             )
             return
-        counts = build_demo(seed)
+        counts = build_demo(seed, scale=scale)
         audit_record(action="import", actor_name="demo-data", details={"seed": seed, **counts})
         self.stdout.write(json.dumps({"loaded": True, "seed": seed, **counts}, ensure_ascii=False))

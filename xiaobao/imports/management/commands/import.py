@@ -19,6 +19,9 @@ from xiaobao.imports.services import import_run
 
 EXIT_REFUSED = 1
 EXIT_STRICT = 3
+# Characters JSON may carry raw but line-oriented readers split on (NEL, LINE/PARAGRAPH SEPARATOR):
+# escaped, so the summary is one physical line even when it quotes a garbled value.
+LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 class Command(BaseCommand):
@@ -55,7 +58,7 @@ class Command(BaseCommand):
             strict=options["strict"],
             sheet=options["sheet"],
         )
-        self.stdout.write(json.dumps(batch.summary(), ensure_ascii=False, default=str))
+        self.stdout.write(json.dumps(batch.summary(), ensure_ascii=False, default=str).translate(LINE_BREAKS))
         if batch.status == BatchStatus.FAILED:
             raise CommandError(f"导入失败 (批次 {batch.pk}): {batch.message}", returncode=EXIT_REFUSED)
         if batch.status == BatchStatus.REJECTED:
