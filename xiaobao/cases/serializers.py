@@ -50,6 +50,13 @@ def _not_too_early(value: dt.datetime | None) -> None:
 class LocalDateTimeField(serializers.DateTimeField):
     """Reads ISO 8601 (a value without offset is taken as local time) and writes +08:00."""
 
+    def enforce_timezone(self, value):
+        # DRF checks a naive value of year 1 against UTC and overflows; that is bad input, not a 500.
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
     def to_representation(self, value):
         return local_iso(value)
 

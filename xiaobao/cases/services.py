@@ -15,6 +15,7 @@ from xiaobao.accounts.models import Role
 from xiaobao.audit.services import audit_record
 from xiaobao.cases import clocks
 from xiaobao.cases.models import (
+    OPEN_STATUSES,
     TRANSITIONS,
     Case,
     CaseEvent,
@@ -596,3 +597,22 @@ def rectification_check_recurrence(*, case: Case) -> list[Rectification]:
         )
         hits.append(rect)
     return hits
+
+
+def clocks_recompute_open(*, since: dt.date | None = None) -> int:
+    """After the holiday table changes, recompute the clocks of every open case (whose deadline
+    could move). Decided cases keep the deadline that was in force when they were decided."""
+    cal = work_calendar()
+    cases = Case.objects.filter(status__in=[*OPEN_STATUSES]).prefetch_related("pauses")
+    if since is not None:
+        cases = cases.filter(due_date__gte=since - dt.timedelta(days=70))
+    changed = []
+    for case in cases.iterator(chunk_size=2000):
+        before = (case.due_date, case.deadline_rule, case.deadline_provisional, case.response_due_date)
+        case_clock_refresh(case, cal)
+        if before != (case.due_date, case.deadline_rule, case.deadline_provisional, case.response_due_date):
+            changed.append(case)
+    Case.objects.bulk_update(
+        changed, ["due_date", "deadline_rule", "deadline_provisional", "response_due_date"], batch_size=1000
+    )
+    return len(changed)

@@ -12,6 +12,7 @@ from xiaobao.audit.services import audit_record
 from xiaobao.cases.forms import CalendarDayForm
 from xiaobao.cases.models import CalendarDay, CalendarYear
 from xiaobao.cases.selectors import case_scope
+from xiaobao.cases.services import clocks_recompute_open
 from xiaobao.cases.stats import GROUPINGS, case_period, case_stats
 from xiaobao.lib.workdays import WorkCalendar
 
@@ -74,6 +75,7 @@ def calendar_index(request):
             year = int(request.POST["confirm_year"]) if request.POST["confirm_year"].isdigit() else 0
             if 2000 <= year <= 2100:
                 CalendarYear.objects.get_or_create(year=year, defaults={"confirmed_by": request.user})
+                clocks_recompute_open()
                 audit_record(
                     actor=request.user,
                     action="update",
@@ -87,6 +89,7 @@ def calendar_index(request):
             messages.error(request, _("年份无效"))
         elif request.POST.get("delete"):
             CalendarDay.objects.filter(pk=request.POST["delete"]).delete()
+            clocks_recompute_open()
             audit_record(
                 actor=request.user,
                 action="delete",
@@ -109,7 +112,10 @@ def calendar_index(request):
                 request=request,
                 details={"date": str(day.date), "is_workday": day.is_workday, "note": day.note},
             )
-            messages.success(request, _("已保存 %(d)s") % {"d": day.date})
+            moved = clocks_recompute_open(since=day.date)
+            messages.success(
+                request, _("已保存 %(d)s; %(n)s 张未结工单的期限已重新计算") % {"d": day.date, "n": moved}
+            )
             return redirect("cases-calendar")
     today = timezone.localdate()
     cal = WorkCalendar()

@@ -19,6 +19,7 @@ from xiaobao.imports.tests.files import (
     write_xlsx,
 )
 from xiaobao.org.models import Unit, UnitLevel
+from xiaobao.org.services import unit_save
 
 HEADER = ["机构代码", "机构名称", "上级机构代码", "机构层级"]
 # Children before their parents on purpose: the file's order must not matter.
@@ -477,6 +478,9 @@ def _expected_rows(rows: list[list[str]]) -> int:
 def test_any_file_imports_without_crashing_and_keeps_the_tree_valid(tmp_path, first, second, encoding):
     while Unit.objects.exists():  # leaves first: a parent is protected while it has children
         Unit.objects.filter(children__isnull=True).delete()
+    hq = unit_save(unit=Unit(code="HQ", name="总公司", level=UnitLevel.HEAD_OFFICE))
+    b1 = unit_save(unit=Unit(code="B1", name="分公司", level=UnitLevel.BRANCH, parent=hq))
+    unit_save(unit=Unit(code="C1", name="中支", level=UnitLevel.CENTRAL_SUB_BRANCH, parent=b1))
     n = next(_example)
     for step, rows in enumerate((first, second, second)):
         path = write_csv(tmp_path / f"{n}-{step}.csv", [HEADER, *rows], encoding=encoding)
