@@ -162,6 +162,13 @@ MEDIA_ROOT = DATA_DIR / "media"
 for _key, _value in env_smtp("XIAOBAO_SMTP_URL").items():
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = env_str("XIAOBAO_EMAIL_FROM", "xiaobao@localhost")
+EMAIL_TIMEOUT = 10
+
+# Reminders (xiaobao worker): how early "due soon" fires, and the group-bot webhooks.
+XIAOBAO_REMINDER_DUE_SOON_WORKDAYS = env_int("XIAOBAO_REMINDER_DUE_SOON_WORKDAYS", 1, minimum=0)
+XIAOBAO_WECOM_WEBHOOK = env_str("XIAOBAO_WECOM_WEBHOOK", "")
+XIAOBAO_DINGTALK_WEBHOOK = env_str("XIAOBAO_DINGTALK_WEBHOOK", "")
+XIAOBAO_DINGTALK_SECRET = env_str("XIAOBAO_DINGTALK_SECRET", "")
 
 # Sessions end after inactivity: an unattended desk must not stay logged in.
 SESSION_COOKIE_AGE = env_int("XIAOBAO_SESSION_MINUTES", 30, minimum=1) * 60

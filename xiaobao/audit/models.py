@@ -57,3 +57,49 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def object_type_label(self) -> str:
+        from django.apps import apps
+
+        if not self.object_type:
+            return ""
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
+
+    @property
+    def details_display(self) -> list[tuple[str, str]]:
+        """Details with readable labels: 字段: 电话 rather than field: phone."""
+        rows = []
+        for key, value in (self.details or {}).items():
+            label = DETAIL_LABELS.get(key, key)
+            if key == "field":
+                value = FIELD_LABELS.get(value, value)
+            rows.append((str(label), value))
+        return rows
+
+
+DETAIL_LABELS = {
+    "field": _("字段"),
+    "reason": _("原因"),
+    "from": _("原状态"),
+    "to": _("新状态"),
+    "action": _("操作"),
+    "rows": _("行数"),
+    "what": _("内容"),
+    "filter": _("筛选条件"),
+    "handler": _("处理人"),
+    "extension": _("延期级别"),
+    "approver": _("审批人"),
+    "due": _("期限"),
+    "ip": _("IP 地址"),
+    "seed": _("随机种子"),
+    "kind": _("数据类型"),
+    "file": _("文件"),
+    "sha256": _("文件哈希"),
+    "size": _("大小"),
+    "note": _("意见"),
+}
+FIELD_LABELS = {"name": _("姓名"), "id_no": _("证件号码"), "phone": _("电话"), "account": _("银行账号")}

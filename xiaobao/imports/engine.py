@@ -154,7 +154,11 @@ class ImportEngine:
         profile: Profile,
         errors: ErrorFileWriter | None = None,
         on_changes: Callable[[list[Change]], None] | None = None,
+        write: bool = True,
     ) -> None:
+        """write=False (--dry-run): everything but apply() and on_changes, so nothing is written,
+        not even by an importer that writes outside the database transaction."""
+        self.write = write
         self.importer = importer
         self.spec = importer.spec
         self.profile = profile
@@ -436,10 +440,10 @@ class ImportEngine:
                     outcome = "unchanged"
             counts[outcome] += 1
             rows[outcome] += len(record.rows)
-        if created or updated:
+        if self.write and (created or updated):
             self.importer.apply(created=created, updated=updated)
-        if updated and self.on_changes is not None:
-            self.on_changes(updated)
+            if updated and self.on_changes is not None:
+                self.on_changes(updated)
         self._report(rejected)
         self._records.clear()
         self._loose.clear()

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from xiaobao.imports.spec import ImportRefused
 
@@ -138,7 +138,8 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        # strict: a stray quote would otherwise swallow the following rows into one field, silently.
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
         rowno = 0
         try:
             for rowno, cells in enumerate(reader, start=1):  # noqa: B007 - rowno is read after the loop
@@ -147,30 +148,33 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
             raise ImportRefused(f"第 {rowno + 1} 行不是有效的 CSV: {exc}") from None
 
 
-def _xlsx_rows(workbook: Any, worksheet: Any) -> Iterator[Row]:
+def _xlsx_rows(workbook: Any, worksheet: Any, fh: BinaryIO) -> Iterator[Row]:
     try:
         # read_only sheets fill gaps with empty rows, so the count matches Excel's row numbers.
         yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
     finally:
         workbook.close()
+        fh.close()
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> Table:
     import openpyxl
 
+    # A file object, not the path: openpyxl refuses names not ending in .xlsx, and an upload may be
+    # saved under any name.
+    fh = path.open("rb")
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        fh.close()
         raise ImportRefused(f"无法打开 Excel 文件: {exc}") from None
-    if sheet:
-        if sheet not in workbook.sheetnames:
-            names = "、".join(workbook.sheetnames)
-            workbook.close()
-            raise ImportRefused(f"工作簿中没有名为 “{sheet}” 的工作表 (现有: {names})")
-        worksheet = workbook[sheet]
-    else:
-        worksheet = workbook.worksheets[0]
-    return Table(rows=_xlsx_rows(workbook, worksheet), format="xlsx", sheet=worksheet.title)
+    if sheet and sheet not in workbook.sheetnames:
+        names = "、".join(workbook.sheetnames)
+        workbook.close()
+        fh.close()
+        raise ImportRefused(f"工作簿中没有名为 “{sheet}” 的工作表 (现有: {names})")
+    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+    return Table(rows=_xlsx_rows(workbook, worksheet, fh), format="xlsx", sheet=worksheet.title)
 
 
 @contextmanager

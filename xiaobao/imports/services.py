@@ -108,7 +108,8 @@ def import_run(
     2. Load the profile and open the file; a file that cannot be read at all fails the batch.
     3. Stream it through the format's importer inside one transaction; rejected rows go to
        `<data dir>/imports/errors/<batch>-errors.xlsx`.
-    4. Roll back for --dry-run, and for --strict when any row was rejected.
+    4. Roll back for --strict when any row was rejected, and for --dry-run (which does not write
+       in the first place: the rollback is a second lock on the same door).
     5. Finish the batch and append one audit entry, in one transaction.
 
     An unknown kind raises ImportRefused before anything is recorded: that is a usage error.
@@ -138,7 +139,11 @@ def import_run(
         importer = importer_class(key=chosen.key)
         with open_table(path, sheet=sheet or chosen.sheet) as table:
             engine = ImportEngine(
-                importer=importer, profile=chosen, errors=errors, on_changes=_change_recorder(batch)
+                importer=importer,
+                profile=chosen,
+                errors=errors,
+                on_changes=_change_recorder(batch),
+                write=not dry_run,
             )
             try:
                 with transaction.atomic():

@@ -57,6 +57,9 @@ def parse_text(value: Any) -> str:
             # U+FFFD is what a decoder leaves behind when it met bytes it could not read: the value
             # was damaged before it reached us, and storing it would make the damage permanent.
             raise ValueError(f"含有乱码字符 (�): {shown(text)}, 请检查文件编码")
+        if "\x00" in text:
+            # A NUL byte is never text (PostgreSQL refuses it outright): a binary or damaged file.
+            raise ValueError("含有空字符 (NUL), 文件可能已损坏")
         return text
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -118,11 +121,12 @@ def parse_amount(value: Any) -> Decimal:
         # repr() is the shortest decimal that round-trips, so 12345.6 stays 12345.6 and is never
         # widened into the binary float's 12345.600000000000364...
         amount = Decimal(repr(value))
-        rounded = amount.quantize(FEN)
-        # Excel arithmetic leaves crumbs (0.1 + 0.2 = 0.30000000000000004); a real third decimal
-        # place is an error like any other.
-        if abs(rounded - amount) < Decimal("1e-9"):
-            amount = rounded
+        if amount.is_finite() and abs(amount) < AMOUNT_LIMIT:
+            rounded = amount.quantize(FEN)
+            # Excel arithmetic leaves crumbs (0.1 + 0.2 = 0.30000000000000004); a real third
+            # decimal place is an error like any other.
+            if abs(rounded - amount) < Decimal("1e-9"):
+                amount = rounded
     else:
         text = str(value).strip().lstrip("¥￥").removesuffix("元").strip()
         if not _AMOUNT_RE.fullmatch(text):
@@ -133,10 +137,11 @@ def parse_amount(value: Any) -> Decimal:
             raise ValueError(f"应为金额 (如 12,345.60), 实际为 {shown(value)}") from None
     if not amount.is_finite():
         raise ValueError(f"应为金额, 实际为 {shown(value)}")
-    if amount != amount.quantize(FEN):
-        raise ValueError(f"金额最多精确到分 (两位小数), 实际为 {shown(value)}")
+    # The bound first: quantize() of a huge number overflows the decimal context.
     if abs(amount) >= AMOUNT_LIMIT:
         raise ValueError(f"金额 {shown(value)} 过大, 可能是列错位")
+    if amount != amount.quantize(FEN):
+        raise ValueError(f"金额最多精确到分 (两位小数), 实际为 {shown(value)}")
     return amount.quantize(FEN)
 
 

@@ -230,6 +230,8 @@ def test_an_auditor_cannot_create(auditor, client_for, clock):
     "body",
     [
         "{not json",
+        "[" * 100_000,
+        '{"unit": ' * 50_000,
         "[1, 2, 3]",
         '"a string"',
         "null",
@@ -252,6 +254,13 @@ def test_malformed_create_payloads_are_400_never_500(alice, client_for, clock, b
     assert response.status_code == 400, response.content
     assert response.json()["detail"]
     assert not Case.objects.exists()
+
+
+def test_a_body_that_is_not_json_is_explained_in_chinese(alice, client_for, clock):
+    response = client_for(alice).post(CASES, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert response.json()["detail"].startswith("请求体无法解析: JSON parse error")
 
 
 def test_a_payload_that_is_not_json_or_a_form_is_415(alice, client_for, clock):
