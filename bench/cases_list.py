@@ -119,7 +119,17 @@ OPENERS = [
 CITIES = ["济南", "青岛", "烟台", "潍坊", "临沂", "济宁", "淄博", "威海", "日照", "泰安", "德州", "聊城"]
 BANKS = ["工商银行", "建设银行", "农业银行", "中国银行", "邮储银行", "交通银行", "招商银行"]
 HOSPITALS = ["市第一人民医院", "市中心医院", "省立医院", "中医院", "妇幼保健院", "大学附属医院", "县人民医院"]
-ILLNESSES = ["肺炎", "脑梗", "冠心病", "甲状腺结节", "乳腺癌", "胃癌", "糖尿病并发症", "阑尾炎", "腰椎间盘突出"]
+ILLNESSES = [
+    "肺炎",
+    "脑梗",
+    "冠心病",
+    "甲状腺结节",
+    "乳腺癌",
+    "胃癌",
+    "糖尿病并发症",
+    "阑尾炎",
+    "腰椎间盘突出",
+]
 WORK_ORDER_BODIES = {
     "咨询": [
         "咨询{product}的现金价值计算方式和保单年度报告内容。",
@@ -198,8 +208,28 @@ DETAILS = [
     "客户为{age}岁老年人, 由子女陪同办理。",
 ]
 RELATIONS = ["配偶", "父亲", "母亲", "子女", "兄弟", "姐妹"]
-COUNTIES = ["历城区", "黄岛区", "芝罘区", "寿光市", "兰山区", "任城区", "平阴县", "莱西市", "蓬莱区", "诸城市"]
-CLOSINGS = ["", "", "", "请尽快回复。", "希望公司重视。", "要求书面答复。", "客户情绪较激动。", "已留联系电话。"]
+COUNTIES = [
+    "历城区",
+    "黄岛区",
+    "芝罘区",
+    "寿光市",
+    "兰山区",
+    "任城区",
+    "平阴县",
+    "莱西市",
+    "蓬莱区",
+    "诸城市",
+]
+CLOSINGS = [
+    "",
+    "",
+    "",
+    "请尽快回复。",
+    "希望公司重视。",
+    "要求书面答复。",
+    "客户情绪较激动。",
+    "已留联系电话。",
+]
 # Each controlled clause holds its term exactly once; no other fragment contains any of the terms.
 COMMON_CLAUSES = [
     "对退保损失不认可, 认为投保时未被告知。",
@@ -211,7 +241,15 @@ RARE_CLAUSES = ["其子因白血病需要骨髓移植, 急需用钱。", "称家
 SHORT_CLAUSES = ["因意外摔伤导致骨折住院。", "称小腿骨折后申请意外医疗理赔。", "其父骨折后行动不便。"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾"
 
-CATEGORY_WEIGHTS = {"销售纠纷": 35, "理赔纠纷": 20, "退保纠纷": 20, "保全纠纷": 10, "续期纠纷": 5, "服务质量": 8, "其他": 2}
+CATEGORY_WEIGHTS = {
+    "销售纠纷": 35,
+    "理赔纠纷": 20,
+    "退保纠纷": 20,
+    "保全纠纷": 10,
+    "续期纠纷": 5,
+    "服务质量": 8,
+    "其他": 2,
+}
 ROOT_BY_CATEGORY = {
     "销售纠纷": "sales",
     "理赔纠纷": "claims",
@@ -279,7 +317,11 @@ class CaseGenerator:
         out = []
         for _ in range(self.n):
             day = int(rng.random() * span)
-            hour = hours[int(rng.random() * 9)] if rng.random() > 0.12 else (8, 18, 19, 20)[int(rng.random() * 4)]
+            hour = (
+                hours[int(rng.random() * 9)]
+                if rng.random() > 0.12
+                else (8, 18, 19, 20)[int(rng.random() * 4)]
+            )
             out.append(day * 86400 + hour * 3600 + int(rng.random() * 3600))
         out.sort()
         return out
@@ -317,7 +359,7 @@ class CaseGenerator:
         )
 
     def rows(self):
-        rng, r = self.rng, self.rng.random
+        r = self.rng.random
         org = self.org
         today = self.today
         first_day = today - dt.timedelta(days=YEARS * 365 - 1)
@@ -452,7 +494,7 @@ class CaseGenerator:
                 product_code,
                 merged,
                 None,
-                '{"product": "%s"}' % PRODUCTS[int(r() * len(PRODUCTS))][0],
+                json.dumps({"product": PRODUCTS[int(r() * len(PRODUCTS))][0]}),
                 None,
                 1,
                 recv - utc,
@@ -471,14 +513,18 @@ def org_context() -> dict:
     complaint_units = [units[f"8637{s:02d}"] for s in range(1, 7)]
     kf_units = [units[f"8637{s:02d}KF"] for s in range(1, 7)]
     all_units = [units["8637"], units["8637KF"], units["8637LP"], *complaint_units, *kf_units]
-    staff = [u for u in User.objects.select_related("unit") if u.unit and u.has_role(Role.HANDLER, Role.OFFICER)]
+    staff = [
+        u for u in User.objects.select_related("unit") if u.unit and u.has_role(Role.HANDLER, Role.OFFICER)
+    ]
     customers = list(Customer.objects.select_related("unit").values_list("pk", "unit__path"))
     handlers, pools = {}, {}
     for unit in all_units:
         able = [u for u in staff if unit.path.startswith(u.unit.path)]
         deepest = max((u.unit.depth for u in able), default=0)
         handlers[unit.pk] = [u.pk for u in able if u.unit.depth == deepest] or [u.pk for u in able]
-        pools[unit.pk] = [pk for pk, path in customers if path.startswith(unit.path) or unit.path.startswith(path)]
+        pools[unit.pk] = [
+            pk for pk, path in customers if path.startswith(unit.path) or unit.path.startswith(path)
+        ]
         pools[unit.pk] = pools[unit.pk] or [pk for pk, _ in customers]
     return {
         "branch": units["8637"].pk,
@@ -594,7 +640,9 @@ def load_postgres(gen: CaseGenerator) -> None:
             t = time.perf_counter()
             cur.execute(ddl)
             print(f"    {name}: {time.perf_counter() - t:5.1f} s", flush=True)
-        cur.execute("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))")
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))"
+        )
         cur.execute("VACUUM (ANALYZE) cases_case")  # what autovacuum does after a bulk load
 
 
@@ -681,7 +729,12 @@ def list_scenarios(today: dt.date) -> list[tuple[str, dict]]:
         ("desk, default (page 1)", {}),
         (
             "filtered: 处理中 + 4008热线 + one year",
-            {"status": "处理中", "channel": "4008热线", "from": year_ago.isoformat(), "to": today.isoformat()},
+            {
+                "status": "处理中",
+                "channel": "4008热线",
+                "from": year_ago.isoformat(),
+                "to": today.isoformat(),
+            },
         ),
         ("view=overdue", {"view": "overdue"}),
         ("deep page (page=200)", {"page": "200"}),
@@ -693,7 +746,6 @@ def list_scenarios(today: dt.date) -> list[tuple[str, dict]]:
 
 def measure(args) -> tuple[list[dict], list[dict]]:
     from django.core.management import call_command
-    from django.db import connection
     from django.http import QueryDict
     from django.test import Client
     from django.urls import reverse
@@ -717,14 +769,16 @@ def measure(args) -> tuple[list[dict], list[dict]]:
             qd.update(params)
             matches = case_list(user=user, f=CaseFilter.from_params(qd)).count()
 
-            def get(params=params):
+            def get(params=params, client=client):
                 response = client.get(url, params)
                 assert response.status_code == 200, response.status_code
 
             times, db_times, counts, slowest = timed(get, args.reps, WARMUP)
             row = _row(f"{username}: {label}", matches, times, db_times, counts, LIST_TARGET_MS)
             rows.append(row)
-            plans.append({"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]})
+            plans.append(
+                {"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]}
+            )
             print(_fmt_row(row), flush=True)
     if not args.only or any("stats" in o for o in args.only):
         argv = ["cases", "stats", "--from", "2024-01-01", "--to", "2024-12-31", "--by", "month"]
@@ -736,7 +790,9 @@ def measure(args) -> tuple[list[dict], list[dict]]:
         n2024 = case_period(Case.objects.all(), dt.date(2024, 1, 1), dt.date(2024, 12, 31)).count()
         row = _row("`xiaobao " + " ".join(argv) + "`", n2024, times, db_times, counts, STATS_TARGET_MS)
         rows.append(row)
-        plans.append({"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]})
+        plans.append(
+            {"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]}
+        )
         print(_fmt_row(row), flush=True)
     return rows, plans
 
@@ -785,12 +841,21 @@ def environment(args, meta: dict) -> list[tuple[str, str]]:
             import sqlite3
 
             version = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL, default cache)"
-            size = sum(p.stat().st_size for p in Path(connection.settings_dict["NAME"]).parent.glob("xiaobao.sqlite3*"))
+            size = sum(
+                p.stat().st_size
+                for p in Path(connection.settings_dict["NAME"]).parent.glob("xiaobao.sqlite3*")
+            )
         else:
             cur.execute("SHOW server_version")
             v = cur.fetchone()[0]
             settings = []
-            for name in ("shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather", "jit"):
+            for name in (
+                "shared_buffers",
+                "work_mem",
+                "effective_cache_size",
+                "max_parallel_workers_per_gather",
+                "jit",
+            ):
                 cur.execute(f"SHOW {name}")
                 settings.append(f"{name}={cur.fetchone()[0]}")
             version = f"PostgreSQL {v} ({', '.join(settings)})"
@@ -798,7 +863,11 @@ def environment(args, meta: dict) -> list[tuple[str, str]]:
             size = cur.fetchone()[0]
     mem = "?"
     try:
-        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+            ).split()[1]
+        )
         mem = f"{kb / 1024 / 1024:.0f} GB"
     except (OSError, StopIteration, ValueError):
         pass
@@ -871,7 +940,9 @@ def write_plans(path: Path, plans: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="skip generation when the data exists")
@@ -907,7 +978,10 @@ def main() -> None:
         meta = build(args)
     if args.load_only:
         return
-    print("| scenario | rows | queries | median ms | p95 ms | DB ms (median) | target (p95) | result |", flush=True)
+    print(
+        "| scenario | rows | queries | median ms | p95 ms | DB ms (median) | target (p95) | result |",
+        flush=True,
+    )
     rows, plans = measure(args)
     out = write_report(args, meta, rows, plans)
     print()

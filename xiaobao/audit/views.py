@@ -35,7 +35,7 @@ def audit_index(request):
     if f.get("object"):
         entries = (
             entries.filter(object_id=f["object"])
-            if f["object"].isdigit()
+            if f["object"].isascii() and f["object"].isdigit()
             else entries.filter(object_label__icontains=f["object"])
         )
     for key, lookup in (("from", "at__date__gte"), ("to", "at__date__lte")):

@@ -84,7 +84,7 @@ class CaseFilter:
                 setattr(f, name, value)
         f.unit = params.get("unit", "")[:32]
         handler = params.get("handler", "")
-        if handler and not handler.isdigit():
+        if handler and not (handler.isascii() and handler.isdigit()):
             f.errors.append(_("处理人参数无效"))
         else:
             f.handler = handler

@@ -72,7 +72,11 @@ def calendar_index(request):
     if request.method == "POST":
         access.require_admin(request.user)
         if request.POST.get("confirm_year"):
-            year = int(request.POST["confirm_year"]) if request.POST["confirm_year"].isdigit() else 0
+            year = (
+                int(request.POST["confirm_year"])
+                if request.POST["confirm_year"].isascii() and request.POST["confirm_year"].isdigit()
+                else 0
+            )
             if 2000 <= year <= 2100:
                 CalendarYear.objects.get_or_create(year=year, defaults={"confirmed_by": request.user})
                 clocks_recompute_open()

@@ -27,7 +27,16 @@ MARCH_5 = dt.date(2024, 3, 5)
 
 @pytest.mark.parametrize(
     "value",
-    ["2024-03-05", "2024/3/5", "2024/03/05", "2024.3.5", "20240305", "2024年3月5日", "2024年03月05日", " 2024-03-05 "],
+    [
+        "2024-03-05",
+        "2024/3/5",
+        "2024/03/05",
+        "2024.3.5",
+        "20240305",
+        "2024年3月5日",
+        "2024年03月05日",
+        " 2024-03-05 ",
+    ],
 )
 def test_date_spellings(value):
     assert parse_date(value) == MARCH_5
@@ -125,7 +134,9 @@ def test_amounts_are_decimal_yuan(value, expected):
     assert parsed.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("value", ["12.345", "1,23", "12,34.5", "NaN", "1e5", "Infinity", "abc", "", 12.345, True, "1" * 14])
+@pytest.mark.parametrize(
+    "value", ["12.345", "1,23", "12,34.5", "NaN", "1e5", "Infinity", "abc", "", 12.345, True, "1" * 14]
+)
 def test_bad_amounts(value):
     with pytest.raises(ValueError):
         parse_amount(value)
@@ -219,7 +230,15 @@ def test_every_amount_round_trips(amount):
 
 @given(st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.booleans(), st.datetimes(), st.dates()))
 def test_parsers_fail_only_with_a_value_error(value):
-    parsers = [parse_date, parse_datetime, parse_amount, parse_int, parse_bool, parse_text, enum_parser(UnitLevel)]
+    parsers = [
+        parse_date,
+        parse_datetime,
+        parse_amount,
+        parse_int,
+        parse_bool,
+        parse_text,
+        enum_parser(UnitLevel),
+    ]
     for parser in parsers:
         try:
             parser(value)

@@ -20,7 +20,13 @@ def rows_of(path, **kwargs):
 
 @pytest.mark.parametrize(
     ("encoding", "detected"),
-    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("gbk", "gb18030"), ("utf-16", "utf-16")],
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gb18030", "gb18030"),
+        ("gbk", "gb18030"),
+        ("utf-16", "utf-16"),
+    ],
 )
 def test_csv_encodings(tmp_path, encoding, detected):
     path = tmp_path / "t.csv"

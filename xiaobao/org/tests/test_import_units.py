@@ -159,7 +159,12 @@ def test_a_child_leaves_its_parent_while_the_parent_moves(tmp_path, units_csv):
     # C1 moves to a new branch; S1, until now below C1, stays under the old branch instead.
     path = write_csv(
         tmp_path / "move.csv",
-        [HEADER, ["S1", "黄岛支公司", "BR", "支公司"], ["C1", "青岛中心支公司", "BR2", "中心支公司"], ["BR2", "青岛分公司", "HQ", "分公司"]],
+        [
+            HEADER,
+            ["S1", "黄岛支公司", "BR", "支公司"],
+            ["C1", "青岛中心支公司", "BR2", "中心支公司"],
+            ["BR2", "青岛分公司", "HQ", "分公司"],
+        ],
     )
 
     summary = run_import("units", path)
@@ -532,6 +537,8 @@ def test_any_reshuffle_of_a_valid_tree_lands_exactly(tmp_path, first, second, da
         summary = run_import("units", write_csv(tmp_path / f"tree-{n}-{step}.csv", [HEADER, *rows]))
         assert summary["rejected"] == 0, summary
 
-    stored = {u.code: (u.parent.code if u.parent else "", u.level) for u in Unit.objects.select_related("parent")}
+    stored = {
+        u.code: (u.parent.code if u.parent else "", u.level) for u in Unit.objects.select_related("parent")
+    }
     assert stored == expected
     assert_tree_consistent()

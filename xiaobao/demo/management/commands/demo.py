@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -14,8 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--no-serve", action="store_true", help="只准备数据库和演示数据, 不启动服务")
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台提醒进程 (xiaobao worker)")
 
-    def handle(self, *args, port, seed, workers, no_serve, **options):
+    def handle(self, *args, port, seed, workers, no_serve, no_worker=False, **options):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"数据目录: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
@@ -32,7 +36,17 @@ class Command(BaseCommand):
         self.stdout.write(f"  …… 共 {User.objects.count()} 个账号, 见「机构」页面\n")
         if no_serve:
             return
-        serve(port=port, workers=workers)
+        worker = None
+        if not no_worker:
+            # The reminder worker runs beside the web server, as it would in production.
+            worker = subprocess.Popen([sys.executable, "-m", "xiaobao", "worker", "--interval", "60"])
+            self.stdout.write(f"后台提醒进程已启动 (pid {worker.pid})")
+        try:
+            serve(port=port, workers=workers)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
 
 
 def serve(*, port: int, workers: int) -> None:
