@@ -539,13 +539,34 @@ def org_context() -> dict:
 
 
 def check_columns() -> None:
+    """Other engineers change the schema: columns the loader does not know must be nullable."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        columns = [c.name for c in connection.introspection.get_table_description(cur, "cases_case")]
-    missing, extra = set(CASE_COLUMNS) - set(columns), set(columns) - set(CASE_COLUMNS)
-    if missing or extra:
-        sys.exit(f"cases_case changed (missing {sorted(missing)}, new {sorted(extra)}): update CASE_COLUMNS")
+        columns = {c.name: c for c in connection.introspection.get_table_description(cur, "cases_case")}
+    missing = set(CASE_COLUMNS) - set(columns)
+    required = [n for n in set(columns) - set(CASE_COLUMNS) if not columns[n].null_ok]
+    if missing or required:
+        sys.exit(f"cases_case changed (gone {sorted(missing)}, new NOT NULL {required}): update CASE_COLUMNS")
+    for name in sorted(set(columns) - set(CASE_COLUMNS)):
+        print(f"  note: new nullable column cases_case.{name} is left NULL", flush=True)
+
+
+def check_search_index() -> str:
+    """The SQLite full-text index is only real while its triggers exist (a table remake drops them)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_case_description_trgm'")
+            row = cur.fetchone()
+        return row[0] if row else "**missing: cases_case_description_trgm**"
+    with connection.cursor() as cur:
+        cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'")
+        triggers = sorted(r[0] for r in cur.fetchall())
+        cur.execute("SELECT count(*) FROM cases_case_fts_docsize")
+        docs = cur.fetchone()[0]
+    return f"FTS5 trigram, triggers {', '.join(triggers) or '**missing**'}, {docs:,} documents indexed"
 
 
 def load_sqlite(gen: CaseGenerator, chunk: int = 100_000) -> None:
@@ -878,6 +899,7 @@ def environment(args, meta: dict) -> list[tuple[str, str]]:
         ("software", f"Python {platform.python_version()}, Django {django.get_version()}"),
         ("cases", f"{meta['cases']:,} (generated {meta.get('loaded_on', '?')}; database size {size / 2**30:.2f} GiB)"),
         ("load time", f"{meta['load_seconds']:.0f} s (org, users, customers, cases, indexes and search index)"),
+        ("search index", check_search_index()),
         ("method", f"Django test Client, full stack incl. template; {args.reps} reps after {WARMUP} warm-ups "
                    f"({STATS_REPS} after 1 for stats); p95 = nearest rank"),
     ]  # fmt: skip

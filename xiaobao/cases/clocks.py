@@ -19,6 +19,7 @@ from django.utils import timezone
 from xiaobao.lib.workdays import WorkCalendar, add_days, add_workdays, same_workday, workdays_between
 
 DECISION_DAYS = {0: 15, 1: 30, 2: 60}
+REVIEW_DAYS = 30  # 核查: the upper-level unit decides within 30 days of the written request
 REGULATOR_WORKDAYS = {False: 3, True: 7}  # simple / complex, as seen in regulators' forwarding letters
 OFFICE_OPENS = dt.time(8, 30)
 OFFICE_CLOSES = dt.time(17, 30)
@@ -37,6 +38,7 @@ class ClockFacts:
     regulator_complex: bool = False
     target: tuple[int, int] | None = None  # (response, resolution) working days for non-complaints
     today: dt.date | None = None
+    review_requested_at: dt.datetime | None = None  # 核查 requested: its own 30-day clock governs
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,19 @@ def compute(facts: ClockFacts, cal: WorkCalendar) -> ClockResult:
     if facts.urgent:
         response = same_workday(cal, received, after_hours)
 
+    if facts.review_requested_at is not None:
+        review_day = timezone.localtime(facts.review_requested_at).date()
+        due = add_days(
+            cal,
+            review_day,
+            REVIEW_DAYS + paused_days([(s, e) for s, e in facts.pauses if s >= review_day], today),
+        )
+        parts = [f"核查{REVIEW_DAYS}日 (自{review_day:%Y-%m-%d}申请次日起算)"]
+        if due.rolled:
+            parts.append("末日逢节假日顺延")
+        if due.provisional:
+            parts.append(PROVISIONAL_NOTE)
+        return ClockResult(due.date, ", ".join(parts), due.provisional, None, paused)
     if facts.kind == "投诉":
         limit = DECISION_DAYS[min(facts.extension_level, 2)]
         due = add_days(cal, received, limit + paused)

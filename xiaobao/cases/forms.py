@@ -45,11 +45,23 @@ class CaseForm(forms.Form):
         self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
 
 
-class VersionedForm(forms.Form):
+class PageForm(forms.Form):
+    """A form that shares the case page with others: its own id prefix keeps labels on their fields."""
+
+    id_prefix = "f"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class VersionedForm(PageForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class TransitionForm(VersionedForm):
+    id_prefix = "t"
+
     reason = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     pause_reason = forms.ChoiceField(
         label=_("暂停原因"), choices=[("", "—")] + PauseReason.choices, required=False
@@ -64,6 +76,7 @@ class TransitionForm(VersionedForm):
 
 
 class ExtendForm(VersionedForm):
+    id_prefix = "extend"
     reason = forms.CharField(label=_("延期原因"), min_length=4, widget=forms.Textarea(attrs={"rows": 2}))
     approver = forms.ChoiceField(label=_("审批人"))
 
@@ -75,19 +88,26 @@ class ExtendForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
+    id_prefix = "assign"
     handler = forms.ChoiceField(label=_("处理人"))
 
     def __init__(self, *args, handlers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["handler"].choices = [(u.pk, f"{u} · {u.unit.name if u.unit else ''}") for u in handlers]
+        self.fields["handler"].choices = [("", _("— 请选择 —"))] + [
+            (u.pk, f"{u} · {u.unit.name if u.unit else ''}") for u in handlers
+        ]
 
 
-class PlanStepForm(forms.Form):
+class PlanStepForm(PageForm):
+    id_prefix = "plan"
+
     due_date = forms.DateField(label=_("计划日期"), widget=DateInput)
     action = forms.CharField(label=_("措施"), max_length=300)
 
 
-class ContactForm(forms.Form):
+class ContactForm(PageForm):
+    id_prefix = "contact"
+
     method = forms.ChoiceField(label=_("方式"), choices=ContactMethod.choices)
     at = forms.DateTimeField(label=_("联系时间"), widget=DateTimeInput, required=False)
     outcome = forms.CharField(label=_("结果"), max_length=300)
@@ -95,12 +115,17 @@ class ContactForm(forms.Form):
 
 
 class RootCauseForm(VersionedForm):
-    root_cause = forms.ModelChoiceField(label=_("问题根因"), queryset=RootCause.objects.filter(active=True))
+    id_prefix = "root"
+    root_cause = forms.ModelChoiceField(
+        label=_("问题根因"), queryset=RootCause.objects.filter(active=True), empty_label=_("— 请选择 —")
+    )
     agent_code = forms.CharField(label=_("责任业务员代码"), max_length=32, required=False)
     product_code = forms.CharField(label=_("涉及产品代码"), max_length=32, required=False)
 
 
-class CallbackForm(forms.Form):
+class CallbackForm(PageForm):
+    id_prefix = "callback"
+
     result = forms.ChoiceField(
         label=_("回访结果"),
         choices=[("满意", _("满意")), ("基本满意", _("基本满意")), ("不满意", _("不满意"))],

@@ -195,6 +195,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    review_requested_at = models.DateTimeField(_("核查申请时间"), null=True, blank=True)
     extra = models.JSONField(_("其他字段"), default=dict, blank=True)
     source_batch = models.ForeignKey(
         "imports.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

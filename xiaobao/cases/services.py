@@ -36,6 +36,8 @@ from xiaobao.cases.models import (
 from xiaobao.customers.services import customer_find_or_create
 
 REVIEW_WINDOW_DAYS = 30  # 核查 must be requested within 30 days of the decision notice
+# An extension moves the 15-day decision clock; 核查 has its own clock and is not extended.
+EXTENDABLE_STATUSES = (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.PAUSED)
 
 
 class CaseConflict(ValidationError):
@@ -54,6 +56,13 @@ def _lock(case: Case, version: int | None) -> Case:
             }
         )
     return fresh
+
+
+def case_actor_may_handle(actor, case: Case) -> bool:
+    """During 核查 the upper-level unit decides; the unit under review may only read."""
+    if case.status != CaseStatus.REVIEW or case.review_unit is None:
+        return True
+    return access.unit_visible(actor, case.review_unit)
 
 
 def _event(
@@ -101,6 +110,7 @@ def clock_facts(case: Case, today: dt.date | None = None) -> clocks.ClockFacts:
         regulator_complex=case.regulator_complex,
         target=None if case.kind == CaseKind.COMPLAINT else _target(case.kind, case.channel),
         today=today,
+        review_requested_at=case.review_requested_at,
     )
 
 
@@ -220,6 +230,10 @@ def case_transition(
     if action not in TRANSITIONS:
         raise ValidationError(_("未知的操作: %(a)s") % {"a": action})
     case = _lock(case, version)
+    if not case_actor_may_handle(actor, case):
+        raise PermissionDenied(
+            _("该工单正由上级机构 %(u)s 核查, 只有该机构人员可以办理") % {"u": case.review_unit.name}
+        )
     allowed_from, to_status, label = TRANSITIONS[action]
     if case.status not in allowed_from:
         raise ValidationError(
@@ -272,6 +286,8 @@ def case_transition(
         if case.unit.parent_id is None:
             raise ValidationError(_("该机构没有上级机构, 无法提交核查"))
         case.review_unit = case.unit.parent
+        case.review_requested_at = now
+        details["first_decision_on_time"] = case.on_time
         case.decided_at = case.notified_at = case.closed_at = None
         details["review_unit"] = case.review_unit.code
     elif action == "withdraw":
@@ -321,7 +337,7 @@ def case_extend(
     case = _lock(case, version)
     if case.kind != CaseKind.COMPLAINT:
         raise ValidationError(_("只有投诉适用延期规则"))
-    if case.status not in (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS, CaseStatus.PAUSED, CaseStatus.REVIEW):
+    if case.status not in EXTENDABLE_STATUSES:
         raise ValidationError(_("当前状态「%(s)s」不能延期") % {"s": case.get_status_display()})
     if case.extension_level >= 2:
         raise ValidationError(_("已延期两次, 办理期限最长 60 日, 不能再延期"))
@@ -346,7 +362,7 @@ def case_extend(
         case,
         actor,
         "extend",
-        reason=reason,
+        reason=f"{reason} (期限 {old_due} → {case.due_date})",
         level=level,
         approver=str(approver),
         old_due=old_due,
@@ -381,7 +397,7 @@ def case_assign(*, actor, case: Case, handler, version: int | None = None, reque
     case.handler = handler
     case.version += 1
     case.save(update_fields=["handler", "version", "updated_at"])
-    _event(case, actor, "assign", reason="", handler=str(handler), previous=str(old) if old else "")
+    _event(case, actor, "assign", reason=str(handler), handler=str(handler), previous=str(old) if old else "")
     audit_record(
         actor=actor,
         action="update",

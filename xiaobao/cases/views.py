@@ -197,8 +197,18 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _allowed_actions(case: Case) -> list[tuple[str, str]]:
-    return [(name, label) for name, (sources, _to, label) in TRANSITIONS.items() if case.status in sources]
+def _allowed_actions(user, case: Case, forms: dict) -> list[tuple[str, str, TransitionForm]]:
+    """The transitions the current status allows, each with its own form (own ids, own errors)."""
+    if not access.can_write(user) or not services.case_actor_may_handle(user, case):
+        return []
+    actions = []
+    for name, (sources, _to, label) in TRANSITIONS.items():
+        if case.status in sources:
+            form = forms.get(f"transition_{name}") or TransitionForm(
+                initial={"version": case.version}, auto_id=f"t_{name}_%s"
+            )
+            actions.append((name, label, form))
+    return actions
 
 
 def _detail_context(request, case: Case, **forms) -> dict:
@@ -226,7 +236,10 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "pauses": case.pauses.all(),
         "rectifications": case.rectifications.select_related("owner"),
         "repeats": case_repeats(case)[:20],
-        "actions": _allowed_actions(case) if access.can_write(user) else [],
+        "actions": _allowed_actions(user, case, forms),
+        "can_extend": case.kind == CaseKind.COMPLAINT
+        and case.status in services.EXTENDABLE_STATUSES
+        and case.extension_level < 2,
         "overdue": case.status in ("登记", "受理", "处理中", "核查中")
         and case.due_date
         and case.due_date < today,
@@ -235,7 +248,9 @@ def _detail_context(request, case: Case, **forms) -> dict:
         ]
         if case.customer
         else [],
-        "transition_form": forms.get("transition_form") or TransitionForm(initial={"version": case.version}),
+        "action_errors": [
+            e for f in forms.values() if hasattr(f, "non_field_errors") for e in f.non_field_errors()
+        ],
         "extend_form": forms.get("extend_form")
         or ExtendForm(initial={"version": case.version}, approvers=approvers),
         "assign_form": forms.get("assign_form")
@@ -283,9 +298,10 @@ def case_transition_view(request, pk: int, action: str):
     access.require_write(request.user)
     if action not in TRANSITIONS:
         raise Http404
-    form = TransitionForm(request.POST)
+    form = TransitionForm(request.POST, auto_id=f"t_{action}_%s")
+    key = f"transition_{action}"
     if not form.is_valid():
-        return _rerender(request, case, 400, transition_form=form, active_action=action)
+        return _rerender(request, case, 400, **{key: form}, active_action=action)
     data = dict(form.cleaned_data)
     version = data.pop("version")
     reason = data.pop("reason")
@@ -297,7 +313,7 @@ def case_transition_view(request, pk: int, action: str):
             )
         except Case.DoesNotExist:
             form.add_error("merged_into", _("找不到工单号 %(no)s") % {"no": merged_no})
-            return _rerender(request, case, 400, transition_form=form, active_action=action)
+            return _rerender(request, case, 400, **{key: form}, active_action=action)
     try:
         services.case_transition(
             actor=request.user,
@@ -310,10 +326,10 @@ def case_transition_view(request, pk: int, action: str):
         )
     except services.CaseConflict as exc:
         form.add_error(None, exc.messages)
-        return _rerender(request, case, 409, transition_form=form, active_action=action)
+        return _rerender(request, case, 409, **{key: form}, active_action=action)
     except ValidationError as exc:
         _form_errors(form, exc)
-        return _rerender(request, case, 400, transition_form=form, active_action=action)
+        return _rerender(request, case, 400, **{key: form}, active_action=action)
     messages.success(request, _("已执行「%(a)s」") % {"a": TRANSITIONS[action][2]})
     return redirect("cases-detail", pk=case.pk)
 

@@ -49,7 +49,7 @@ def header_text(cell: Any) -> str:
 def normalize_header(cell: Any) -> str:
     """`机构代码 `, `Parent Code`, `parent_code` and `ＣＯＤＥ*` all meet on one spelling."""
     folded = unicodedata.normalize("NFKC", header_text(cell)).casefold()
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-*")
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-*\ufeff")
 
 
 META_HEADERS = frozenset(normalize_header(name) for name in ERROR_COLUMNS)
@@ -126,7 +126,6 @@ class RunResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
     conflicts: int = 0
-    errors_file: str = ""
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < REPORT_LIMIT:

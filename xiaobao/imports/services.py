@@ -2,11 +2,13 @@
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -39,7 +41,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _change_recorder(batch: ImportBatch):
+def _change_recorder(batch: ImportBatch) -> Callable[[list[Change]], None]:
     def record(changes: list[Change]) -> None:
         ImportChange.objects.bulk_create(
             [
@@ -93,8 +95,8 @@ def _details(result: RunResult, *, encoding: str, sheet: str, seconds: float) ->
 def import_run(
     *,
     kind: str,
-    path: Path,
-    actor=None,
+    path: Path | str,
+    actor: AbstractBaseUser | None = None,
     actor_name: str = "",
     profile: str = "",
     dry_run: bool = False,

@@ -135,9 +135,8 @@ def test_a_complaint_from_intake_to_review(page, watch, shot, person, personas, 
         expect(page.get_by_role("heading", level=1)).to_contain_text(f"投诉 {case_no}")
         expect(messages).to_contain_text(f"已登记工单 {case_no}")
         expect(status).to_have_text("登记")
-        expect(deadline).to_have_text(
-            "2024年10月8日 24:00"
-        )  # 15 days end on 5 Oct, in the National Day holiday
+        # 15 days end on 5 October, inside the National Day holiday: rolled to Tuesday 8 October.
+        expect(deadline).to_have_text("2024年10月8日 24:00")
         expect(rule).to_have_text("规则: 15日, 末日逢节假日顺延")
         expect(page.get_by_test_id("case-provisional")).to_have_count(0)
         expect(page.locator("dl.kv")).to_contain_text(re.compile(r"受理时间\s*2024-09-20 10:0\d"))
@@ -205,9 +204,8 @@ def test_a_complaint_from_intake_to_review(page, watch, shot, person, personas, 
         extend.locator("textarea[name=reason]").fill("需调取第三方销售平台的录音, 预计两周")
         approver.select_option(label="unit_head_in · 甲中心支公司")
         extend.get_by_test_id("extend").click()
-        expect(desk.get_by_test_id("case-deadline")).to_have_text(
-            "2024年10月21日 24:00"
-        )  # 20 Oct is a Sunday
+        # 30 days end on Sunday 20 October: rolled to Monday 21 October.
+        expect(desk.get_by_test_id("case-deadline")).to_have_text("2024年10月21日 24:00")
         expect(desk.get_by_test_id("case-rule")).to_have_text("规则: 30日(已延期), 末日逢节假日顺延")
         expect(desk.get_by_text("第 1 次延期, 审批人 unit_head_in")).to_be_visible()
         expect(section(desk, "延期")).to_contain_text("再延长 30 日")

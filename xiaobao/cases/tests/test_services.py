@@ -225,3 +225,25 @@ def test_a_recurring_complaint_marks_the_verified_rectification_ineffective(
     assert rect.status == RectificationStatus.INEFFECTIVE
     assert rect.recurred_case_id == later.pk
     assert Notification.objects.filter(user=alice, message__contains="整改无效").exists()
+
+
+def test_review_runs_its_own_30_day_clock_and_only_the_upper_unit_decides(make_case, alice, clock, tree):
+    from xiaobao.accounts.models import Role
+    from xiaobao.conftest import make_user
+
+    case = walk_to_decision(make_case(), alice)
+    clock.move_to(at("2024-10-07 10:00"))
+    case = case_transition(actor=alice, case=case, action="notify")
+    case_root_cause_set(actor=alice, case=case, root_cause=RootCause.objects.get(code="sales"))
+    case = case_transition(actor=alice, case=Case.objects.get(pk=case.pk), action="close")
+    clock.move_to(at("2024-10-25 10:00"))  # after the original deadline, within 30 days of the notice
+    case = case_transition(actor=alice, case=case, action="review", reason="书面申请核查")
+    assert case.due_date == dt.date(2024, 11, 25)  # Nov 24 is a Sunday
+    assert case.deadline_rule.startswith("核查30日")
+    with pytest.raises(PermissionDenied, match="核查"):
+        case_transition(actor=alice, case=case, action="decide", decision="维持原决定")
+    branch_officer = make_user("branch_officer", tree["BR"], [Role.OFFICER])
+    case = case_transition(actor=branch_officer, case=case, action="decide", decision="核查后维持原处理决定")
+    assert case.status == "已决定" and case.on_time is True
+    review_event = case.events.get(action="review")
+    assert review_event.details["first_decision_on_time"] is True

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xiaobao.audit.models import AuditEntry
-from xiaobao.imports import registry
+from xiaobao.imports import mapping, registry
 from xiaobao.imports.engine import Importer, normalize_header
-from xiaobao.imports.mapping import PACKAGE_PROFILES, profile_load
+from xiaobao.imports.mapping import profile_load
 from xiaobao.imports.models import BatchStatus, ImportBatch, ImportChange
 from xiaobao.imports.spec import Column, ImportRefused, ImportSpec, RowError
 from xiaobao.imports.tests.files import (
@@ -182,7 +182,7 @@ def test_rows_sharing_a_key_are_one_record(tmp_path):
         {"row": 5, "column": "金额", "reason": "与第 4 行的金额不一致: “10.00” ≠ “99.00”"}
     ]
     errors = read_errors(summary["errors_file"])
-    assert [(e["错误行号"], e["错误列"]) for e in errors] == [(4, ""), (5, "金额")]
+    assert [(e["错误行号"], e["错误列"]) for e in errors] == [(4, None), (5, "金额")]
     assert "同一记录的第 5 行有错误" in errors[0]["错误原因"]
 
 
@@ -380,19 +380,23 @@ def test_a_profile_may_choose_an_alternate_key(settings, tmp_path):
     assert ("E1",) in STORE
 
 
-@pytest.mark.django_db
-def test_yaml_profiles_and_the_data_folder_overrides_the_package(settings, tmp_path):
-    folder = Path(settings.DATA_DIR) / "profiles"
-    folder.mkdir(parents=True)
-    (folder / "yaml_one.yaml").write_text(
-        "kind: test_tickets\ncolumns:\n  Nr: ticket_no\n  Am: received_at\n", encoding="utf-8"
+def test_profiles_are_found_in_the_data_folder_first_then_the_package(settings, tmp_path, monkeypatch):
+    package = tmp_path / "package_profiles"
+    package.mkdir()
+    monkeypatch.setattr(mapping, "PACKAGE_PROFILES", package)
+    (package / "shipped.json").write_text('{"kind": "test_tickets", "columns": {"Nr": "ticket_no"}}')
+    (package / "adapted.json").write_text('{"kind": "test_tickets", "columns": {"Nr": "ticket_no"}}')
+    site = Path(settings.DATA_DIR) / "profiles"
+    site.mkdir(parents=True)
+    (site / "adapted.yaml").write_text(
+        "kind: test_tickets\ncolumns:\n  Nummer: ticket_no\n", encoding="utf-8"
     )
 
-    loaded = profile_load(name="yaml_one", spec=TicketImporter.spec)
+    shipped = profile_load(name="shipped", spec=TicketImporter.spec)
+    adapted = profile_load(name="adapted", spec=TicketImporter.spec)
 
-    assert loaded.columns == {"Nr": "ticket_no", "Am": "received_at"}
-    assert loaded.source == str(folder / "yaml_one.yaml")
-    assert folder.parent / "profiles" != PACKAGE_PROFILES
+    assert shipped.source == str(package / "shipped.json")
+    assert (adapted.source, adapted.columns) == (str(site / "adapted.yaml"), {"Nummer": "ticket_no"})
 
 
 @pytest.mark.parametrize(
