@@ -25,4 +25,12 @@ def navigation(request):
         if allowed(user):
             app = name.split("-")[0]
             items.append({"url": reverse(name), "label": label, "active": current.startswith(app + "-")})
-    return {"nav_items": items, "can_reveal": access.can_reveal(user), "can_write": access.can_write(user)}
+    from xiaobao.cases.models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at=None).count()
+    return {
+        "nav_items": items,
+        "can_reveal": access.can_reveal(user),
+        "can_write": access.can_write(user),
+        "unread_notifications": unread,
+    }

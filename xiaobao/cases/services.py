@@ -389,6 +389,8 @@ def case_assign(*, actor, case: Case, handler, version: int | None = None, reque
     """专人跟进: give the case to a named handler who can see its unit."""
     access.require_write(actor)
     case = _lock(case, version)
+    if not case_actor_may_handle(actor, case):
+        raise PermissionDenied(_("该工单正由上级机构核查, 只有该机构人员可以分配"))
     if not handler.is_active or not handler.has_role(Role.HANDLER, Role.OFFICER):
         raise ValidationError({"handler": _("只能分配给在职的处理人或消保管理岗")})
     if not access.unit_visible(handler, case.unit):

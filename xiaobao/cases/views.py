@@ -237,6 +237,7 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "rectifications": case.rectifications.select_related("owner"),
         "repeats": case_repeats(case)[:20],
         "actions": _allowed_actions(user, case, forms),
+        "may_handle": access.can_write(user) and services.case_actor_may_handle(user, case),
         "can_extend": case.kind == CaseKind.COMPLAINT
         and case.status in services.EXTENDABLE_STATUSES
         and case.extension_level < 2,

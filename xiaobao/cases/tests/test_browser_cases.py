@@ -261,7 +261,7 @@ def test_a_complaint_from_intake_to_review(page, watch, shot, person, personas, 
         # 7. 核查: the customer disputes the decision within 30 days; the parent unit re-examines.
         transition(page, "review", reason=REVIEW_REASON)
         expect(status).to_have_text("核查中")
-        expect(page.locator("dl.kv")).to_contain_text("甲中心支公司 · 核查机构: 测试分公司")
+        expect(page.get_by_test_id("case-review-unit")).to_contain_text("测试分公司")
         expect(page.get_by_test_id("case-timeline").locator("li").last).to_contain_text(
             f"申请核查 · 已办结 → 核查中 · officer_in · {REVIEW_REASON}"
         )
