@@ -12,6 +12,7 @@ NAVIGATION = [
     ("imports-batches", _("导入记录"), access.can_import),
     ("audit-list", _("审计日志"), access.can_read_audit),
     ("cases-calendar", _("节假日"), access.is_admin),
+    ("cases-settings", _("工单设置"), access.is_admin),
 ]
 
 

@@ -170,3 +170,27 @@ class CalendarDayForm(forms.Form):
         label=_("类型"), choices=[("0", _("休息日")), ("1", _("工作日 (调休上班)"))]
     )
     note = forms.CharField(label=_("说明"), max_length=100, required=False)
+
+
+class TargetForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("工单类型"), choices=[c for c in CaseKind.choices if c[0] != CaseKind.COMPLAINT]
+    )
+    channel = forms.ChoiceField(
+        label=_("来源渠道"), choices=[("", _("全部渠道"))] + Channel.choices, required=False
+    )
+    response_workdays = forms.IntegerField(label=_("响应时限 (工作日)"), min_value=0, max_value=30)
+    resolution_workdays = forms.IntegerField(label=_("办结时限 (工作日)"), min_value=1, max_value=60)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("response_workdays") is not None and data.get("resolution_workdays") is not None:
+            if data["response_workdays"] > data["resolution_workdays"]:
+                raise forms.ValidationError(_("响应时限不能长于办结时限"))
+        return data
+
+
+class RootCauseAdminForm(forms.Form):
+    code = forms.SlugField(label=_("代码"), max_length=32)
+    name = forms.CharField(label=_("名称"), max_length=50)
+    active = forms.BooleanField(label=_("启用"), required=False, initial=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("stats/", views_admin.case_stats_page, name="cases-stats"),
     path("notifications/", views.notification_index, name="cases-notifications"),
     path("calendar/", views_admin.calendar_index, name="cases-calendar"),
+    path("settings/", views_admin.case_settings, name="cases-settings"),
     path("rectifications/", views_rectification.rectification_index, name="cases-rectifications"),
     path("rectifications/new/", views_rectification.rectification_new, name="cases-rectification-new"),
     path(

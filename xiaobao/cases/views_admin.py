@@ -137,3 +137,71 @@ def calendar_index(request):
             "can_edit": can_edit,
         },
     )
+
+
+@login_required
+def case_settings(request):
+    """工单设置: work-order targets per kind and channel, and the root-cause taxonomy."""
+    from xiaobao.cases.forms import RootCauseAdminForm, TargetForm
+    from xiaobao.cases.models import RootCause, WorkOrderTarget
+    from xiaobao.cases.services import clocks_recompute_open
+
+    can_edit = access.is_admin(request.user)
+    target_form = TargetForm(request.POST if request.POST.get("form") == "target" else None)
+    root_form = RootCauseAdminForm(request.POST if request.POST.get("form") == "root" else None)
+    if request.method == "POST":
+        access.require_admin(request.user)
+        if target_form.is_bound and target_form.is_valid():
+            data = target_form.cleaned_data
+            target, _created = WorkOrderTarget.objects.update_or_create(
+                kind=data["kind"],
+                channel=data["channel"],
+                defaults={
+                    "response_workdays": data["response_workdays"],
+                    "resolution_workdays": data["resolution_workdays"],
+                },
+            )
+            audit_record(
+                actor=request.user,
+                action="update",
+                obj=target,
+                request=request,
+                details={
+                    "kind": target.kind,
+                    "channel": target.channel,
+                    "response": target.response_workdays,
+                    "resolution": target.resolution_workdays,
+                },
+            )
+            moved = clocks_recompute_open()
+            messages.success(request, _("已保存时限; %(n)s 张未结工单的期限已重新计算") % {"n": moved})
+            return redirect("cases-settings")
+        if root_form.is_bound and root_form.is_valid():
+            data = root_form.cleaned_data
+            cause, _created = RootCause.objects.update_or_create(
+                code=data["code"], defaults={"name": data["name"], "active": data["active"]}
+            )
+            audit_record(actor=request.user, action="update", obj=cause, request=request, details=data)
+            messages.success(request, _("已保存问题根因「%(n)s」") % {"n": cause.name})
+            return redirect("cases-settings")
+        if request.POST.get("delete_target"):
+            WorkOrderTarget.objects.filter(pk=request.POST["delete_target"]).delete()
+            clocks_recompute_open()
+            return redirect("cases-settings")
+    status = (
+        400
+        if (target_form.is_bound and target_form.errors) or (root_form.is_bound and root_form.errors)
+        else 200
+    )
+    return render(
+        request,
+        "cases/settings.html",
+        {
+            "targets": WorkOrderTarget.objects.order_by("kind", "channel"),
+            "roots": RootCause.objects.all(),
+            "target_form": target_form,
+            "root_form": root_form,
+            "can_edit": can_edit,
+        },
+        status=status,
+    )

@@ -17,6 +17,7 @@ The caller (services.import_run) owns the transaction, so "all good rows or, wit
 nothing" and --dry-run are one rollback decision made after the pass.
 """
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from itertools import chain, islice
 from typing import Any, ClassVar
 
 from xiaobao.imports.errorfile import ERROR_COLUMNS, ErrorFileWriter
-from xiaobao.imports.mapping import Profile
+from xiaobao.imports.mapping import Profile, TemplatePart, template_fields
 from xiaobao.imports.readers import Row, Table
 from xiaobao.imports.spec import Change, ImportRefused, ImportSpec, Issue, Key, Record, RowError
 from xiaobao.lib.mojibake import looks_mojibake
@@ -82,6 +83,10 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+def _fields(alternatives: tuple[tuple[TemplatePart, ...], ...]) -> list[str]:
+    return [f for parts in alternatives for f in template_fields(parts)]
+
+
 class Importer:
     """Base of every format's importer. Subclass, set `spec`, implement the hooks, @register it.
 
@@ -96,9 +101,22 @@ class Importer:
     # Records handed to existing()/validate_records()/apply() at a time. None: the whole file at
     # once, for formats whose rows refer to each other (a unit's parent may come later).
     chunk_size: ClassVar[int | None] = 5000
+    # The profile `options` this importer understands; any other option refuses the import.
+    option_names: ClassVar[frozenset[str]] = frozenset()
+    # The batch being imported, set by services.import_run (None when the engine is run directly).
+    batch: Any = None
 
-    def __init__(self, *, key: tuple[str, ...] | None = None) -> None:
+    def __init__(self, *, key: tuple[str, ...] | None = None, options: dict[str, Any] | None = None) -> None:
         self.key = key or self.spec.key
+        self.options = dict(options or {})
+        unknown = sorted(set(self.options) - self.option_names)
+        if unknown:
+            allowed = "、".join(sorted(self.option_names)) or "无"
+            raise ImportRefused(f"导入配置的 options 中有未知的设置 {', '.join(unknown)} (可用: {allowed})")
+
+    def report(self) -> dict[str, Any]:
+        """What the importer adds to the batch summary (e.g. the units it created)."""
+        return {}
 
     def validate_row(self, row: dict[str, Any]) -> dict[str, Any]:
         return row
@@ -132,17 +150,116 @@ class RunResult:
             self.warnings.append(message)
 
 
+class _ValueMap:
+    """A profile's value mapping for one column: exact keys (casefolded) first, then `*` patterns
+    in the profile's order (`"*"` alone: the default). Pattern verdicts are cached per value."""
+
+    __slots__ = ("exact", "patterns", "cache")
+    NO_MATCH = object()
+    CACHE_LIMIT = 100_000
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.exact: dict[str, str] = {}
+        self.patterns: list[tuple[re.Pattern[str], str]] = []
+        for key, value in mapping.items():
+            folded = key.strip().casefold()
+            if "*" in folded:
+                regex = ".*".join(re.escape(part) for part in folded.split("*"))
+                self.patterns.append((re.compile(regex, re.DOTALL), value))
+            else:
+                self.exact[folded] = value
+        self.cache: dict[str, Any] = {}
+
+    def __call__(self, cell: Any) -> Any:
+        text = parse_text(cell).casefold()
+        found = self.exact.get(text)
+        if found is not None:
+            return found
+        if not self.patterns:
+            return cell
+        found = self.cache.get(text)
+        if found is None:
+            found = next((value for regex, value in self.patterns if regex.fullmatch(text)), self.NO_MATCH)
+            if len(self.cache) < self.CACHE_LIMIT:
+                self.cache[text] = found
+        return cell if found is self.NO_MATCH else found
+
+
+def _cell_text(cells: Sequence[Any], index: int) -> str:
+    if index >= len(cells):
+        return ""
+    cell = cells[index]
+    if cell is None:
+        return ""
+    if cell.__class__ is str:
+        return cell.strip()
+    try:
+        return parse_text(cell)
+    except ValueError:
+        return str(cell)
+
+
+class _Template:
+    """A profile template bound to the file's header: renders one row's cell for its column."""
+
+    __slots__ = ("alternatives",)
+
+    def __init__(self, alternatives: tuple[tuple[TemplatePart, ...], ...], positions: dict[str, int]) -> None:
+        def bind(parts: tuple[TemplatePart, ...]) -> tuple[TemplatePart, ...]:
+            return tuple(
+                (
+                    kind,
+                    positions[normalize_header(value)]
+                    if kind == "field"
+                    else bind(value)
+                    if kind == "group"
+                    else value,
+                )
+                for kind, value in parts
+            )
+
+        self.alternatives = tuple(bind(parts) for parts in alternatives)
+
+    def __call__(self, cells: Sequence[Any]) -> str | None:
+        for parts in self.alternatives:
+            out: list[str] = []
+            for kind, value in parts:
+                if kind == "text":
+                    out.append(value)
+                elif kind == "field":
+                    text = _cell_text(cells, value)
+                    if not text:
+                        break
+                    out.append(text)
+                else:
+                    section = []
+                    for inner_kind, inner in value:
+                        text = inner if inner_kind == "text" else _cell_text(cells, inner)
+                        if not text:
+                            break
+                        section.append(text)
+                    else:
+                        out.extend(section)
+            else:
+                rendered = "".join(out).strip()
+                if rendered:
+                    return rendered
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     """How one column is read from a raw row: precomputed once, used for every row."""
 
     name: str
-    index: int  # position in the row; -1 for a profile constant
+    index: int  # position in the row; -1 for a profile constant or template
     parser: Callable[[Any], Any]
     required: bool
-    values: dict[str, str] | None  # profile value mapping, keys casefolded
+    values: _ValueMap | None  # profile value mapping
     separator: str | None  # multi-valued columns only
     constant: Any = None
+    template: _Template | None = None
+    collect: bool = False  # a text column whose rows' values are collected (joined at the end)
 
 
 class ImportEngine:
@@ -168,6 +285,7 @@ class ImportEngine:
         self.header: list[Any] = []
         self.steps: list[_Step] = []
         self.multi = frozenset(c.name for c in self.spec.columns if c.multi)
+        self.joined: dict[str, str] = {}  # collected text column → separator joining its values
         self._records: dict[Key, Record] = {}
         self._loose: list[Record] = []  # rejected rows without a readable key
         self._seen: dict[Key, int] | None = {}  # key → first row, across chunks
@@ -181,6 +299,10 @@ class ImportEngine:
                 index[normalize_header(name)] = column.name
         for outside, target in self.profile.columns.items():
             index[normalize_header(outside)] = target
+        # Headers read by templates or kept as extra attributes are known, not reported as unknown.
+        used = [*self.profile.extra, *(f for alts in self.profile.templates.values() for f in _fields(alts))]
+        for outside in used:
+            index.setdefault(normalize_header(outside), None)
         return index
 
     def _find_header(self, rows: Iterator[Row], index: dict[str, str | None]) -> Sequence[Any]:
@@ -239,8 +361,10 @@ class ImportEngine:
         constants = {k: v for k, v in self.profile.constants.items() if k not in positions}
         for name in set(self.profile.constants) - set(constants):
             self.result.warn(f"文件中已有列 {self.result.columns[name]}, 导入配置中的固定值 {name} 未使用")
+        templates = self._bind_templates(cells, positions)
         required = {c.name for c in self.spec.columns if c.required} | set(self.key)
-        missing = [c for c in self.spec.columns if c.name in required and c.name not in positions | constants]
+        supplied = positions.keys() | constants.keys() | templates.keys()
+        missing = [c for c in self.spec.columns if c.name in required and c.name not in supplied]
         if missing:
             names = "、".join(f"{c.name} ({'/'.join(c.aliases)})" if c.aliases else c.name for c in missing)
             raise ImportRefused(f"缺少必需的列: {names}; 整个文件未导入")
@@ -248,7 +372,7 @@ class ImportEngine:
             self.result.warn(f"未识别的列 (已忽略): {'、'.join(self.result.unknown_columns)}")
 
         for column in self.spec.columns:
-            if column.name not in positions and column.name not in constants:
+            if column.name not in supplied:
                 continue
             parser = column.parser
             formats = self.profile.date_formats_for(column.name)
@@ -258,15 +382,68 @@ class ImportEngine:
             separator = None
             if column.multi:
                 separator = self.profile.multi_valued.get(column.name) or column.separator
+            elif column.name in self.profile.multi_valued:
+                self.joined[column.name] = self.profile.multi_valued[column.name] or "\n"
             self.steps.append(
                 _Step(
                     name=column.name,
                     index=positions.get(column.name, -1),
                     parser=parser,
                     required=column.required or column.name in self.key,
-                    values={k.strip().casefold(): v for k, v in mapping.items()} if mapping else None,
+                    values=_ValueMap(mapping) if mapping else None,
                     separator=separator,
                     constant=constants.get(column.name),
+                    template=templates.get(column.name),
+                    collect=column.name in self.joined,
+                )
+            )
+        self._extra_steps(cells)
+        self.multi = self.multi | self.joined.keys()
+
+    def _bind_templates(self, cells: Sequence[Any], positions: dict[str, int]) -> dict[str, _Template]:
+        """The profile's templates, bound to this header; a template naming a missing header refuses the file."""
+        found = {
+            normalize_header(cell): i for i, cell in reversed(list(enumerate(cells))) if cell is not None
+        }
+        templates: dict[str, _Template] = {}
+        problems: list[str] = []
+        for name, alternatives in self.profile.templates.items():
+            if name in positions:
+                problems.append(
+                    f"{name} 由导入配置的模板生成, 但文件中也有该列 “{self.result.columns[name]}”"
+                    " (可在 columns 中将其设为 null)"
+                )
+                continue
+            absent = [f for f in _fields(alternatives) if normalize_header(f) not in found]
+            if absent:
+                problems.append(f"{name} 的模板用到的列 {'、'.join(dict.fromkeys(absent))} 不在文件中")
+                continue
+            templates[name] = _Template(alternatives, found)
+        if problems:
+            raise ImportRefused("导入配置的模板与文件不符: " + "; ".join(problems))
+        return templates
+
+    def _extra_steps(self, cells: Sequence[Any]) -> None:
+        """Columns the profile keeps as extra attributes: text, collected across a record's rows."""
+        found = {
+            normalize_header(cell): i for i, cell in reversed(list(enumerate(cells))) if cell is not None
+        }
+        for outside, attribute in self.profile.extra.items():
+            position = found.get(normalize_header(outside))
+            if position is None:
+                self.result.warn(f"导入配置要保存的附加列 “{outside}” 不在文件中")
+                continue
+            name = f"extra.{attribute}"
+            self.joined[name] = "; "
+            self.steps.append(
+                _Step(
+                    name=name,
+                    index=position,
+                    parser=parse_text,
+                    required=False,
+                    values=None,
+                    separator=None,
+                    collect=True,
                 )
             )
 
@@ -303,7 +480,12 @@ class ImportEngine:
         width = len(cells)
         for step in self.steps:
             index = step.index
-            cell = step.constant if index < 0 else (cells[index] if index < width else None)
+            if index >= 0:
+                cell = cells[index] if index < width else None
+            elif step.template is not None:
+                cell = step.template(cells)
+            else:
+                cell = step.constant
             if cell.__class__ is str:
                 cell = cell.strip()
                 if not cell:
@@ -311,14 +493,14 @@ class ImportEngine:
             if cell is None:
                 if step.required:
                     problems.append((step.name, "不能为空"))
-                values[step.name] = () if step.separator is not None else None
+                values[step.name] = () if step.separator is not None or step.collect else None
                 continue
             mapping = step.values
             try:
                 if step.separator is None:
                     if mapping is not None:
-                        cell = mapping.get(parse_text(cell).casefold(), cell)
-                    values[step.name] = step.parser(cell)
+                        cell = mapping(cell)
+                    values[step.name] = (step.parser(cell),) if step.collect else step.parser(cell)
                 else:
                     parts = cell.split(step.separator) if isinstance(cell, str) else [cell]
                     parsed = []
@@ -327,7 +509,7 @@ class ImportEngine:
                         if part == "" or part is None:
                             continue
                         if mapping is not None:
-                            part = mapping.get(parse_text(part).casefold(), part)
+                            part = mapping(part)
                         parsed.append(step.parser(part))
                     values[step.name] = tuple(dict.fromkeys(parsed))
             except ValueError as exc:
@@ -409,6 +591,13 @@ class ImportEngine:
 
     def _flush(self) -> None:
         records = list(self._records.values())
+        if self.joined:
+            for record in chain(records, self._loose):
+                values = record.values
+                for name, separator in self.joined.items():
+                    collected = values.get(name)
+                    if collected.__class__ is tuple:
+                        values[name] = separator.join(map(str, collected)) or None
         good = [r.key for r in records if not r.rejected]
         current = self.importer.existing(good) if good else {}
         self.importer.validate_records(records=records, existing=current)

@@ -14,8 +14,23 @@ can adapt a shipped profile. The keys, all optional except `kind`:
       "key": ["case_no"],                           the natural key, if not the format's own
       "multi_valued": {"reason": "; "},             columns holding several values: separator in a cell
       "on_conflict": "reject",                      rows of one record disagree: reject | first | last
-      "sheet": "Sheet1"                             the worksheet of an .xlsx
+      "sheet": "Sheet1",                            the worksheet of an .xlsx
+      "templates": {"case_no": "TX-{Nr}",          a column built from the row's cells (see below)
+                    "description": ["{Text}", "{Reason}[ / {Subreason}]"]},
+      "extra": {"Timely response?": "timely"},      further columns kept as extra attributes
+      "options": {"units": {"create": true}}        settings of the format's importer, checked by it
     }
+
+Value maps: a key with `*` is a pattern (`*` = any text), tried in the profile's order after the
+exact keys; `"*"` alone is the default for every value not mapped otherwise.
+
+Templates: `{Header}` is that cell of the row (header matched like any header); `[...]` is kept
+only when every placeholder inside it has a value; an alternative whose placeholders outside `[...]`
+are not all filled is skipped, and of a list of alternatives the first that renders is used (a
+plain text alternative is the default). The rendered text is then read like a cell of the column.
+
+multi_valued on a text column (description, outcome): the different values of a record's rows are
+all kept, in file order, joined with the separator.
 """
 
 import json
@@ -27,6 +42,7 @@ from typing import Any
 from django.conf import settings
 
 from xiaobao.imports.spec import ImportRefused, ImportSpec
+from xiaobao.lib.parsing import parse_text
 
 PACKAGE_PROFILES = Path(__file__).resolve().parent / "profiles"
 SUFFIXES = (".json", ".yaml", ".yml")
@@ -34,7 +50,56 @@ SUFFIXES = (".json", ".yaml", ".yml")
 NAME_RE = re.compile(r"[\w\-.\u4e00-\u9fff]{1,64}")
 CONFLICT_POLICIES = ("reject", "first", "last")
 KNOWN_KEYS = {"name", "kind", "description", "columns", "values", "constants", "date_format", "key"}
-KNOWN_KEYS |= {"multi_valued", "on_conflict", "sheet"}
+KNOWN_KEYS |= {"multi_valued", "on_conflict", "sheet", "templates", "extra", "options"}
+# A template: literal text, {placeholders} naming the row's headers, and optional [sections].
+_TEMPLATE_TOKEN = re.compile(r"\{([^{}\[\]]*)\}|\[|\]|[^{}\[\]]+|[{}]")
+
+TemplatePart = tuple[str, Any]  # ("text", str) | ("field", header) | ("group", tuple of parts)
+
+
+def template_parse(text: str) -> tuple[TemplatePart, ...]:
+    """`"{Issue}[ / {Sub-issue}]"` → parts; ValueError (Chinese) when the template is malformed."""
+    parts: list[TemplatePart] = []
+    group: list[TemplatePart] | None = None
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        token = match.group(0)
+        if match.group(1) is not None:
+            name = match.group(1).strip()
+            if not name:
+                raise ValueError(f"模板 {text!r} 中有空的占位符 {{}}")
+            part: TemplatePart = ("field", name)
+        elif token == "[":
+            if group is not None:
+                raise ValueError(f"模板 {text!r} 中的 [ ] 不能嵌套")
+            group = []
+            continue
+        elif token == "]":
+            if group is None:
+                raise ValueError(f"模板 {text!r} 中的 ] 没有对应的 [")
+            if not any(kind == "field" for kind, _ in group):
+                raise ValueError(f"模板 {text!r} 中的 [ ] 里应有占位符 {{列名}}")
+            parts.append(("group", tuple(group)))
+            group = None
+            continue
+        elif token in "{}":
+            raise ValueError(f"模板 {text!r} 中的 {{ }} 不成对")
+        else:
+            part = ("text", token)
+        (group if group is not None else parts).append(part)
+    if group is not None:
+        raise ValueError(f"模板 {text!r} 中的 [ 没有对应的 ]")
+    return tuple(parts)
+
+
+def template_fields(parts: tuple[TemplatePart, ...]) -> list[str]:
+    """The headers a parsed template reads, in order."""
+    fields: list[str] = []
+    for kind, value in parts:
+        if kind == "field":
+            fields.append(value)
+        elif kind == "group":
+            fields.extend(template_fields(value))
+    return fields
 
 
 @dataclass(frozen=True)
@@ -50,6 +115,10 @@ class Profile:
     on_conflict: str = "reject"
     sheet: str | None = None
     source: str = ""
+    # column → its alternatives, each parsed by template_parse
+    templates: dict[str, tuple[tuple[TemplatePart, ...], ...]] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # outside header → extra attribute name
+    options: dict[str, Any] = field(default_factory=dict)  # for the importer, which checks them
 
     def date_formats_for(self, column: str) -> tuple[str, ...]:
         return self.date_formats.get(column) or self.date_formats.get("", ())
@@ -167,7 +236,9 @@ def profile_parse(data: dict[str, Any], *, spec: ImportSpec, name: str, source: 
     multi = _str_map(raw_multi, "multi_valued", where)
     for column in multi:
         check_column(column, "multi_valued")
-        if column in spec.by_name and not spec.by_name[column].multi:
+        found = spec.by_name.get(column)
+        # A text column may collect the values of a record's rows; any other column holds one value.
+        if found is not None and not found.multi and found.parser is not parse_text:
             problems.append(f"列 {column} 在 {spec.kind} 格式中只能有一个值, 不能设为多值")
 
     on_conflict = data.get("on_conflict", "reject")
@@ -176,6 +247,34 @@ def profile_parse(data: dict[str, Any], *, spec: ImportSpec, name: str, source: 
     sheet = data.get("sheet")
     if sheet is not None and not isinstance(sheet, str):
         problems.append("sheet 应为工作表名称")
+
+    templates: dict[str, tuple[tuple[TemplatePart, ...], ...]] = {}
+    for column, raw in _str_map(data.get("templates"), "templates", where).items():
+        check_column(column, "templates")
+        if column in constants:
+            problems.append(f"列 {column} 不能既有固定值 (constants) 又有模板 (templates)")
+        alternatives = [raw] if isinstance(raw, str) else raw
+        if (
+            not isinstance(alternatives, list)
+            or not alternatives
+            or not all(isinstance(a, str) for a in alternatives)
+        ):
+            problems.append(f"templates.{column} 应为模板字符串或字符串列表")
+            continue
+        try:
+            templates[column] = tuple(template_parse(a) for a in alternatives)
+        except ValueError as exc:
+            problems.append(f"templates.{column}: {exc}")
+
+    raw_extra = data.get("extra") or {}
+    if isinstance(raw_extra, list):
+        raw_extra = {header: header for header in raw_extra if isinstance(header, str)}
+    extra = {str(k): str(v or k) for k, v in _str_map(raw_extra, "extra", where).items()}
+    if extra and not spec.extra:
+        problems.append(f"{spec.kind} 格式不保存附加列 (extra)")
+    if len(set(extra.values())) != len(extra):
+        problems.append("extra 中有重复的属性名")
+    options = _str_map(data.get("options"), "options", where)
 
     if problems:
         raise ImportRefused(f"导入配置 {where} 无效: " + "; ".join(problems))
@@ -191,6 +290,9 @@ def profile_parse(data: dict[str, Any], *, spec: ImportSpec, name: str, source: 
         on_conflict=on_conflict,
         sheet=sheet,
         source=source,
+        templates=templates,
+        extra=extra,
+        options=options,
     )
 
 

@@ -138,7 +138,8 @@ def import_run(
         batch.file_sha256 = file_sha256(path)
         spec = importer_class.spec
         chosen = profile_load(name=profile, spec=spec) if profile else profile_default(kind)
-        importer = importer_class(key=chosen.key)
+        importer = importer_class(key=chosen.key, options=chosen.options)
+        importer.batch = batch
         with open_table(path, sheet=sheet or chosen.sheet) as table:
             engine = ImportEngine(
                 importer=importer,
@@ -163,6 +164,8 @@ def import_run(
         batch.details = _details(
             result, encoding=table.encoding, sheet=table.sheet, seconds=time.monotonic() - started
         )
+        for name, value in importer.report().items():
+            batch.details.setdefault(name, value)  # what the importer did besides its records
         if dry_run:
             batch.status = BatchStatus.DRY_RUN
         elif strict and batch.rejected:

@@ -61,6 +61,8 @@ class ImportSpec:
 
     alternate_keys lists other column tuples a profile may choose as the key (e.g. a hotline's own
     ticket number); the importer's existing() must then look records up by that key.
+    extra: a profile may keep further columns of an export as extra attributes; they reach the
+    importer as text values named "extra.<attribute>", collected across a record's rows.
     """
 
     kind: str
@@ -68,6 +70,7 @@ class ImportSpec:
     columns: Sequence[Column]
     label: str = ""
     alternate_keys: tuple[tuple[str, ...], ...] = ()
+    extra: bool = False
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -72,6 +72,7 @@ MATRIX = {
     "cases-stats": (lambda o: {}, "get", page(ALL)),
     "cases-notifications": (lambda o: {}, "get", page(ALL)),
     "cases-calendar": (lambda o: {}, "get", page(ALL)),
+    "cases-settings": (lambda o: {}, "get", page(ALL)),
     "cases-rectifications": (lambda o: {}, "get", page(ALL)),
     "cases-rectification-new": (lambda o: {}, "get", page(WRITE)),
     "cases-rectification-detail": (lambda o: {"pk": o["rect"].pk}, "get", scoped_object(ALL)),

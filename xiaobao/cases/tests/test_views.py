@@ -224,3 +224,37 @@ def test_stats_command_json_shape(make_case, clock):
     out = StringIO()
     call_command("cases", "stats", "--from", "2024-09-21", stdout=out)
     assert json.loads(out.getvalue())["total"]["count"] == 0
+
+
+def test_an_administrator_sets_work_order_targets_and_open_deadlines_follow(client, personas, make_case):
+    from xiaobao.accounts.models import Role
+
+    inquiry = make_case(kind="咨询", category="")  # received Friday 2024-09-20: 5 working days → 2024-09-27
+    assert str(inquiry.due_date) == "2024-09-27"
+    client.force_login(personas[(Role.OFFICER, "inside")])
+    refused = client.post(
+        reverse("cases-settings"),
+        {"form": "target", "kind": "咨询", "channel": "", "response_workdays": 1, "resolution_workdays": 2},
+    )
+    assert refused.status_code == 403
+    client.force_login(personas[(Role.ADMIN, "inside")])
+    bad = client.post(
+        reverse("cases-settings"),
+        {"form": "target", "kind": "咨询", "channel": "", "response_workdays": 5, "resolution_workdays": 2},
+    )
+    assert bad.status_code == 400 and "响应时限不能长于办结时限" in bad.content.decode()
+    ok = client.post(
+        reverse("cases-settings"),
+        {"form": "target", "kind": "咨询", "channel": "", "response_workdays": 1, "resolution_workdays": 2},
+    )
+    assert ok.status_code == 302
+    inquiry.refresh_from_db()
+    assert str(inquiry.due_date) == "2024-09-24"
+    assert inquiry.deadline_rule == "咨询: 2个工作日办结"
+    client.post(
+        reverse("cases-settings"),
+        {"form": "root", "code": "agent_fraud", "name": "代理退保黑产", "active": "on"},
+    )
+    from xiaobao.cases.models import RootCause
+
+    assert RootCause.objects.get(code="agent_fraud").name == "代理退保黑产"
