@@ -361,7 +361,11 @@ class ImportEngine:
         constants = {k: v for k, v in self.profile.constants.items() if k not in positions}
         for name in set(self.profile.constants) - set(constants):
             self.result.warn(f"文件中已有列 {self.result.columns[name]}, 导入配置中的固定值 {name} 未使用")
-        templates = self._bind_templates(cells, positions)
+        # Where each header sits, for templates and extra columns (the first of duplicates wins).
+        found = {
+            normalize_header(cell): i for i, cell in reversed(list(enumerate(cells))) if cell is not None
+        }
+        templates = self._bind_templates(found, positions)
         required = {c.name for c in self.spec.columns if c.required} | set(self.key)
         supplied = positions.keys() | constants.keys() | templates.keys()
         missing = [c for c in self.spec.columns if c.name in required and c.name not in supplied]
@@ -397,14 +401,11 @@ class ImportEngine:
                     collect=column.name in self.joined,
                 )
             )
-        self._extra_steps(cells)
+        self._extra_steps(found)
         self.multi = self.multi | self.joined.keys()
 
-    def _bind_templates(self, cells: Sequence[Any], positions: dict[str, int]) -> dict[str, _Template]:
+    def _bind_templates(self, found: dict[str, int], positions: dict[str, int]) -> dict[str, _Template]:
         """The profile's templates, bound to this header; a template naming a missing header refuses the file."""
-        found = {
-            normalize_header(cell): i for i, cell in reversed(list(enumerate(cells))) if cell is not None
-        }
         templates: dict[str, _Template] = {}
         problems: list[str] = []
         for name, alternatives in self.profile.templates.items():
@@ -423,11 +424,8 @@ class ImportEngine:
             raise ImportRefused("导入配置的模板与文件不符: " + "; ".join(problems))
         return templates
 
-    def _extra_steps(self, cells: Sequence[Any]) -> None:
+    def _extra_steps(self, found: dict[str, int]) -> None:
         """Columns the profile keeps as extra attributes: text, collected across a record's rows."""
-        found = {
-            normalize_header(cell): i for i, cell in reversed(list(enumerate(cells))) if cell is not None
-        }
         for outside, attribute in self.profile.extra.items():
             position = found.get(normalize_header(outside))
             if position is None:
