@@ -16,13 +16,23 @@ NAVIGATION = [
 ]
 
 
+def nav_entries():
+    """The core entries above, then each app's own `nav.py` NAV list, in INSTALLED_APPS order."""
+    from xiaobao.lib.appmodules import app_modules
+
+    entries = list(NAVIGATION)
+    for module in app_modules("nav"):
+        entries += module.NAV
+    return entries
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     current = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
     items = []
-    for name, label, allowed in NAVIGATION:
+    for name, label, allowed in nav_entries():
         if allowed(user):
             app = name.split("-")[0]
             items.append({"url": reverse(name), "label": label, "active": current.startswith(app + "-")})
