@@ -16,6 +16,7 @@ if [ "$WITH_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
   have msgfmt || need_apt+=(gettext)
+  have java || need_apt+=(openjdk-17-jre-headless)  # Spark, for the KPI parity test
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "安装系统软件包: ${need_apt[*]}"

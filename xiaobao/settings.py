@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "xiaobao.audit",
     "xiaobao.imports",
     "xiaobao.cases",
+    "xiaobao.book",
     "xiaobao.home",
     "xiaobao.demo",
 ]
