@@ -88,6 +88,11 @@ INSTALLED_APPS = [
     "xiaobao.imports",
     "xiaobao.cases",
     "xiaobao.book",
+    "xiaobao.education",
+    "xiaobao.reviews",
+    "xiaobao.governance",
+    "xiaobao.training",
+    "xiaobao.assessment",
     "xiaobao.home",
     "xiaobao.demo",
 ]

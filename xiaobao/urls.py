@@ -9,5 +9,10 @@ urlpatterns = [
     path("audit/", include("xiaobao.audit.urls")),
     path("imports/", include("xiaobao.imports.urls")),
     path("cases/", include("xiaobao.cases.urls")),
+    path("education/", include("xiaobao.education.urls")),
+    path("reviews/", include("xiaobao.reviews.urls")),
+    path("governance/", include("xiaobao.governance.urls")),
+    path("training/", include("xiaobao.training.urls")),
+    path("assessment/", include("xiaobao.assessment.urls")),
     path("api/v1/", include("xiaobao.cases.api")),
 ]
