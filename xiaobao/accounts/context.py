@@ -9,6 +9,7 @@ NAVIGATION = [
     ("cases-desk", _("投诉与工单"), lambda u: True),
     ("customers-list", _("客户"), lambda u: True),
     ("org-units", _("机构"), lambda u: True),
+    ("accounts-users", _("用户"), access.is_admin),
     ("imports-batches", _("导入记录"), access.can_import),
     ("audit-list", _("审计日志"), access.can_read_audit),
     ("cases-calendar", _("节假日"), access.is_admin),

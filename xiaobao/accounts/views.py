@@ -1,7 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 
-from xiaobao.accounts.forms import LoginForm
+from xiaobao.accounts import access
+from xiaobao.accounts.forms import LoginForm, UserForm
+from xiaobao.accounts.models import User
+from xiaobao.accounts.services import user_save
 from xiaobao.audit.services import audit_record
 
 
@@ -26,3 +34,31 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 
 logout_view = auth_views.LogoutView.as_view()
+
+
+@login_required
+def user_index(request):
+    """Users of the units in scope. Administrators change them; others read."""
+    users = access.scope(User.objects.select_related("unit"), request.user).order_by("unit__path", "username")
+    query = request.GET.get("q", "").strip()
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(display_name__icontains=query))
+    return render(
+        request,
+        "accounts/users.html",
+        {"users": users, "q": query, "is_admin": access.is_admin(request.user)},
+    )
+
+
+@login_required
+def user_edit(request, pk: int | None = None):
+    access.require_admin(request.user)
+    user = access.get_for_user(request.user, User.objects.select_related("unit"), pk=pk) if pk else User()
+    form = UserForm(request.POST or None, instance=user, units=access.visible_units(request.user))
+    if request.method == "POST" and form.is_valid():
+        saved = user_save(actor=request.user, form=form, request=request)
+        messages.success(request, _("已保存用户 %(u)s") % {"u": saved.username})
+        return redirect("accounts-users")
+    return render(
+        request, "accounts/user_form.html", {"form": form, "target": user}, status=400 if form.errors else 200
+    )

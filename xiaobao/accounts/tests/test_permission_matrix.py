@@ -59,6 +59,13 @@ MATRIX = {
     "accounts-password-change-done": (lambda o: {}, "get", page(ALL)),
     "set_language": (lambda o: {}, "post", lambda role, where: 302),
     "org-units": (lambda o: {}, "get", page(ALL)),
+    "accounts-users": (lambda o: {}, "get", page(ALL)),
+    "accounts-user-new": (lambda o: {}, "get", page(ADMIN)),
+    "accounts-user-edit": (
+        lambda o: {"pk": o["alice"].pk},
+        "get",
+        lambda role, where: 200 if role == Role.ADMIN else 403,
+    ),
     "org-unit-detail": (lambda o: {"code": o["unit"].code}, "get", scoped_object(ALL)),
     "customers-list": (lambda o: {}, "get", page(ALL)),
     "customers-detail": (lambda o: {"pk": o["customer"].pk}, "get", scoped_object(ALL)),

@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, seed, workers, no_serve, no_worker=False, **options):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"数据目录: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
         if not demo_loaded():
