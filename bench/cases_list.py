@@ -38,6 +38,7 @@ PG_NAME = "xiaobao_bench"
 LIST_TARGET_MS = 150.0
 STATS_TARGET_MS = 2000.0
 REPS, WARMUP = 50, 3
+MIN_REPS = 10  # with --budget, a scenario stops after its time budget but never below this
 STATS_REPS = 5
 
 # Full-text search terms and the share of descriptions the generator puts them in.
@@ -50,6 +51,30 @@ RARE_SHARE, COMMON_SHARE, SHORT_SHARE = 0.001, 0.10, 0.01
 # ----------------------------------------------------------------------------------------------
 # Environment and database lifecycle (before django.setup())
 # ----------------------------------------------------------------------------------------------
+
+
+CODE_REV = ""
+
+
+def snapshot() -> Path:
+    """Export HEAD into bench/results/tmp/code/<sha>/ so a long run is not broken by edits in progress."""
+    import subprocess
+    import tarfile
+
+    global CODE_REV
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    CODE_REV = f"{sha} (snapshot of HEAD)"
+    target = RESULTS / "tmp" / "code" / sha
+    if not (target / "xiaobao").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "HEAD", "xiaobao"], capture_output=True, check=True
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(target, filter="data")
+    return target
 
 
 def configure_env(args) -> Path:
@@ -721,27 +746,57 @@ def pct(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def timed(fn, reps: int, warmup: int):
+def cpu_pressure() -> str:
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return line.split("avg60=")[1].split()[0] + " %"
+    except (OSError, IndexError):
+        return "?"
+
+
+def _cpu_ns(pid: int | None) -> int:
+    """CPU time of this process plus (PostgreSQL) the backend serving it, in ns: unlike wall time,
+    it does not grow when other processes compete for the 2 cores."""
+    total = time.process_time_ns()
+    if pid:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def timed(fn, reps: int, warmup: int, budget_s: float = 0):
+    """Server time of fn (ms) per repetition, CPU ms, query counts, and the SQL of the last one."""
     from django.db import close_old_connections, connection
     from django.test.utils import CaptureQueriesContext
+
+    def backend_pid() -> int | None:
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cur:  # also opens the (persistent) connection before timing
+            cur.execute("SELECT pg_backend_pid()")
+            return cur.fetchone()[0]
 
     for _ in range(warmup):
         fn()
         close_old_connections()
-    times, db_times, counts, slowest = [], [], [], ("", 0.0)
-    for _ in range(reps):
+    times, cpu, counts = [], [], []
+    start = time.perf_counter()
+    for i in range(reps):
+        if budget_s and i >= MIN_REPS and time.perf_counter() - start > budget_s:
+            break  # far over target: more repetitions add time, not information
+        pid = backend_pid()
+        c0 = _cpu_ns(pid)
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:  # opens the connection if it is closed
             fn()
             # What the WSGI server does after each response (SQLite: CONN_MAX_AGE=0 closes it).
             close_old_connections()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((_cpu_ns(pid) - c0) / 1e6)
         counts.append(len(ctx.captured_queries))
-        db_times.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-        for q in ctx.captured_queries:
-            if float(q["time"]) * 1000 > slowest[1]:
-                slowest = (q["sql"], float(q["time"]) * 1000)
-    return times, db_times, counts, slowest
+    return times, cpu, counts, [q["sql"] for q in ctx.captured_queries]
 
 
 def list_scenarios(today: dt.date) -> list[tuple[str, dict]]:
@@ -794,12 +849,10 @@ def measure(args) -> tuple[list[dict], list[dict]]:
                 response = client.get(url, params)
                 assert response.status_code == 200, response.status_code
 
-            times, db_times, counts, slowest = timed(get, args.reps, WARMUP)
-            row = _row(f"{username}: {label}", matches, times, db_times, counts, LIST_TARGET_MS)
+            times, cpu, counts, sqls = timed(get, args.reps, WARMUP, args.budget)
+            row = _row(f"{username}: {label}", matches, times, cpu, counts, LIST_TARGET_MS)
             rows.append(row)
-            plans.append(
-                {"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]}
-            )
+            plans.append({"scenario": row["scenario"], "sqls": sqls, "over": not row["pass"]})
             print(_fmt_row(row), flush=True)
     if not args.only or any("stats" in o for o in args.only):
         argv = ["cases", "stats", "--from", "2024-01-01", "--to", "2024-12-31", "--by", "month"]
@@ -807,18 +860,16 @@ def measure(args) -> tuple[list[dict], list[dict]]:
         def stats():
             call_command(*argv, stdout=io.StringIO())
 
-        times, db_times, counts, slowest = timed(stats, STATS_REPS, 1)
+        times, cpu, counts, sqls = timed(stats, STATS_REPS, 1)
         n2024 = case_period(Case.objects.all(), dt.date(2024, 1, 1), dt.date(2024, 12, 31)).count()
-        row = _row("`xiaobao " + " ".join(argv) + "`", n2024, times, db_times, counts, STATS_TARGET_MS)
+        row = _row("`xiaobao " + " ".join(argv) + "`", n2024, times, cpu, counts, STATS_TARGET_MS)
         rows.append(row)
-        plans.append(
-            {"scenario": row["scenario"], "sql": slowest[0], "ms": slowest[1], "over": not row["pass"]}
-        )
+        plans.append({"scenario": row["scenario"], "sqls": sqls, "over": not row["pass"]})
         print(_fmt_row(row), flush=True)
     return rows, plans
 
 
-def _row(scenario, matches, times, db_times, counts, target) -> dict:
+def _row(scenario, matches, times, cpu, counts, target) -> dict:
     p95 = pct(times, 95)
     return {
         "scenario": scenario,
@@ -826,17 +877,22 @@ def _row(scenario, matches, times, db_times, counts, target) -> dict:
         "queries": f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}",
         "median": statistics.median(times),
         "p95": p95,
-        "db_median": statistics.median(db_times),
+        "cpu": statistics.median(cpu),
         "target": target,
         "pass": p95 < target,
         "reps": len(times),
     }
 
 
+TABLE_HEAD = (
+    "| scenario | rows | queries | n | median ms | p95 ms | CPU ms (median) | target (p95) | result |"
+)
+
+
 def _fmt_row(r: dict) -> str:
     return (
-        f"| {r['scenario']} | {r['rows']:,} | {r['queries']} | {r['median']:.0f} | {r['p95']:.0f} | "
-        f"{r['db_median']:.0f} | < {r['target']:.0f} | {'pass' if r['pass'] else '**FAIL**'} |"
+        f"| {r['scenario']} | {r['rows']:,} | {r['queries']} | {r['reps']} | {r['median']:.0f} | {r['p95']:.0f} | "
+        f"{r['cpu']:.0f} | < {r['target']:.0f} | {'pass' if r['pass'] else '**FAIL**'} |"
     )
 
 
@@ -892,16 +948,30 @@ def environment(args, meta: dict) -> list[tuple[str, str]]:
         mem = f"{kb / 1024 / 1024:.0f} GB"
     except (OSError, StopIteration, ValueError):
         pass
+    import xiaobao
+
+    rev = CODE_REV
+    if not rev:
+        import subprocess
+
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+        ).stdout.strip()
+        rev += " (working tree)"
+    rev += f", xiaobao imported from {Path(xiaobao.__file__).parent.parent}"
     return [
-        ("date", dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ("date", dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z") + f", code at {rev}"),
         ("CPU", f"{cpu}, {os.cpu_count()} cores, {mem} RAM"),
         ("database", version),
         ("software", f"Python {platform.python_version()}, Django {django.get_version()}"),
         ("cases", f"{meta['cases']:,} (generated {meta.get('loaded_on', '?')}; database size {size / 2**30:.2f} GiB)"),
         ("load time", f"{meta['load_seconds']:.0f} s (org, users, customers, cases, indexes and search index)"),
         ("search index", check_search_index()),
+        ("machine load", meta.get("loadavg", "?")),
+        ("what-if", "; ".join(meta.get("changes") or []) or "none (the code and schema as they are)"),
         ("method", f"Django test Client, full stack incl. template; {args.reps} reps after {WARMUP} warm-ups "
-                   f"({STATS_REPS} after 1 for stats); p95 = nearest rank"),
+                   f"({STATS_REPS} after 1 for stats); p95 = nearest rank"
+                   + (f"; time budget {args.budget:.0f} s per scenario" if args.budget else "")),
     ]  # fmt: skip
 
 
@@ -914,8 +984,8 @@ def write_report(args, meta: dict, rows: list[dict], plans: list[dict]) -> Path:
     lines += [f"- **{k}**: {v}" for k, v in environment(args, meta)]
     lines += [
         "",
-        "| scenario | rows | queries | median ms | p95 ms | DB ms (median) | target (p95) | result |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        TABLE_HEAD,
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     lines += [_fmt_row(r) for r in rows]
     list_counts = {r["queries"] for r in rows if "xiaobao cases" not in r["scenario"]}
@@ -923,7 +993,10 @@ def write_report(args, meta: dict, rows: list[dict], plans: list[dict]) -> Path:
         "",
         f"*rows*: cases matching the filter (the page shows {PAGE_SIZE}); for stats, the cases of 2024. "
         "*queries*: per request, min–max over the repetitions (session, user and audit queries included). "
-        "*DB ms*: summed query time inside the request.",
+        "*n*: repetitions measured (fewer than asked only when `--budget` ran out on a scenario far over "
+        "target). *CPU ms*: CPU time of the Django process plus the PostgreSQL backend serving it (without parallel "
+        "workers), a load-independent companion of the wall time when other processes share the cores. "
+        f"Per-query times and plans: `{args.out or f'cases-list-{args.db}'}-plans.md`.",
         "",
         f"Constant query count across list pages: {'pass' if len(list_counts) == 1 else '**FAIL**'} "
         f"({', '.join(sorted(list_counts))}).",
@@ -948,13 +1021,47 @@ def explain(sql: str) -> str:
         return "\n".join(r[0] for r in cur.fetchall())
 
 
-def write_plans(path: Path, plans: list[dict]) -> None:
-    out = ["# Slowest query of each scenario and its plan", ""]
+def query_ms(sql: str, reps: int = 3) -> tuple[float, int]:
+    """Median time of one query including fetching every row (Django's debug cursor only times
+    execute(), which on SQLite returns at the first row)."""
+    from django.db import connection
+
+    times, n = [], 0
+    with connection.cursor() as cur:
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            cur.execute(sql)
+            n = len(cur.fetchall())
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), n
+
+
+def write_plans(path: Path, plans: list[dict], threshold_ms: float = 10.0) -> None:
+    """Every query of each scenario on cases_case, re-run with full fetch; plans of the slow ones."""
+    out = [
+        "# Queries of each scenario, re-run alone (median of 3, rows fetched), and plans of the slow ones",
+        "",
+    ]
+    explained: dict[str, str] = {}
+    timed_sql: dict[str, tuple[float, int]] = {}
     for p in plans:
-        if not p["sql"]:
-            continue
-        out += [f"## {p['scenario']}{' (over target)' if p['over'] else ''}", "", f"{p['ms']:.1f} ms", ""]
-        out += ["```sql", p["sql"], "```", "", "```", explain(p["sql"]), "```", ""]
+        out += [f"## {p['scenario']}{' (over target)' if p['over'] else ''}", ""]
+        for sql in p["sqls"]:
+            if not sql.lstrip().upper().startswith("SELECT") or "cases_case" not in sql:
+                continue
+            if sql not in timed_sql:
+                timed_sql[sql] = query_ms(sql)
+            ms, n = timed_sql[sql]
+            out.append(f"- **{ms:.1f} ms**, {n} rows: `{sql[:160]}…`")
+            if ms >= threshold_ms:
+                if sql in explained:
+                    out.append(f"  (plan: see {explained[sql]})")
+                    continue
+                explained[sql] = p["scenario"]
+                out += ["", "  ```sql", "  " + sql, "  ```", "", "  ```"]
+                out += ["  " + line for line in explain(sql).splitlines()]
+                out += ["  ```", ""]
+        out.append("")
     path.write_text("\n".join(out))
 
 
@@ -969,6 +1076,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="skip generation when the data exists")
     parser.add_argument("--reps", type=int, default=REPS)
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=0,
+        help=f"seconds per scenario after which repetitions stop (never below {MIN_REPS}); 0 = all",
+    )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--users", nargs="+", default=["xb_wang", "jn_kf1"])
     parser.add_argument("--only", nargs="*", help="run only scenarios whose label contains one of these")
@@ -976,11 +1089,23 @@ def main() -> None:
     parser.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database name")
     parser.add_argument("--out", help="results file stem (default cases-list-<db>)")
     parser.add_argument("--load-only", action="store_true")
+    parser.add_argument("--what-if", nargs="*", default=[], help="query-change patches from bench/whatif.py")
+    parser.add_argument(
+        "--setup-sql",
+        action="append",
+        default=[],
+        help="statement run before measuring (index what-ifs; only on a scratch copy)",
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="run the committed code (git archive HEAD) instead of the working tree that others are editing",
+    )
     args = parser.parse_args()
 
     data_dir = configure_env(args)
     prepare_database(args, data_dir)
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(snapshot() if args.snapshot else ROOT))
     import django
 
     django.setup()
@@ -1000,11 +1125,26 @@ def main() -> None:
         meta = build(args)
     if args.load_only:
         return
-    print(
-        "| scenario | rows | queries | median ms | p95 ms | DB ms (median) | target (p95) | result |",
-        flush=True,
-    )
+    if args.setup_sql and not (args.data_dir or args.pg_name != PG_NAME):
+        sys.exit("--setup-sql changes the database: use it on a scratch copy (--data-dir / --pg-name)")
+    from django.db import connection
+
+    for sql in args.setup_sql:
+        t0 = time.perf_counter()
+        with connection.cursor() as cur:
+            cur.execute(sql)
+        print(f"setup: {sql} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    import whatif
+
+    meta["changes"] = whatif.apply(args.what_if) + [f"`{sql}`" for sql in args.setup_sql]
+    print(TABLE_HEAD, flush=True)
+    load_before, pressure_before = os.getloadavg(), cpu_pressure()
     rows, plans = measure(args)
+    meta["loadavg"] = (
+        f"1-minute load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; "
+        f"CPU pressure (share of time some task waited for a core, avg60) {pressure_before} before, "
+        f"{cpu_pressure()} after"
+    )
     out = write_report(args, meta, rows, plans)
     print()
     print(out.read_text())

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "xiaobao.imports",
     "xiaobao.cases",
     "xiaobao.book",
+    "xiaobao.kpi",
     "xiaobao.education",
     "xiaobao.reviews",
     "xiaobao.governance",

@@ -9,6 +9,8 @@ urlpatterns = [
     path("audit/", include("xiaobao.audit.urls")),
     path("imports/", include("xiaobao.imports.urls")),
     path("cases/", include("xiaobao.cases.urls")),
+    path("book/", include("xiaobao.book.urls")),
+    path("kpi/", include("xiaobao.kpi.urls")),
     path("education/", include("xiaobao.education.urls")),
     path("reviews/", include("xiaobao.reviews.urls")),
     path("governance/", include("xiaobao.governance.urls")),

@@ -13,7 +13,12 @@ AMOUNT = pa.decimal128(18, 2)
 
 # Personal columns of each table and their kind (name, id_no, phone, account), as in xiaobao.privacy.
 PERSONAL = {
-    "policies": {"applicant_name": "name", "applicant_id_no": "id_no", "applicant_phone": "phone", "insured_id_no": "id_no"},
+    "policies": {
+        "applicant_name": "name",
+        "applicant_id_no": "id_no",
+        "applicant_phone": "phone",
+        "insured_id_no": "id_no",
+    },
     "premiums": {},
     "surrenders": {"contact_phone": "phone", "payee_name": "name", "payee_account": "account"},
     "claims": {},
@@ -56,7 +61,9 @@ SCHEMAS = {
             pa.field("payment_years", pa.int32()),
             pa.field("annual_premium", AMOUNT, nullable=False),
             pa.field("sum_assured", AMOUNT),
-            pa.field("status", pa.string(), nullable=False),  # 有效 退保 犹豫期撤单 满期 理赔终止 失效 效力中止
+            pa.field(
+                "status", pa.string(), nullable=False
+            ),  # 有效 退保 犹豫期撤单 满期 理赔终止 失效 效力中止
             pa.field("status_date", pa.date32()),
             BATCH,
         ]

@@ -175,7 +175,9 @@ def desk_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
     from django.db.models import Count
 
     today = today or timezone.localdate()
-    scope = case_scope(user)
+    # Every tab counts open cases only: filtering on status first lets the (status, due_date) index
+    # skip the closed bulk of the table instead of scanning it.
+    scope = case_scope(user).filter(status__in=OPEN_STATUSES)
     return scope.aggregate(
         mine=Count("pk", filter=Q(handler=user, status__in=OPEN_STATUSES)),
         unit=Count("pk", filter=Q(unit_id=user.unit_id, status__in=OPEN_STATUSES)),

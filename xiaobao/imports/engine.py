@@ -20,7 +20,7 @@ nothing" and --dry-run are one rollback decision made after the pass.
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain, islice
 from typing import Any, ClassVar
@@ -221,25 +221,33 @@ class _Template:
         self.alternatives = tuple(bind(parts) for parts in alternatives)
 
     def __call__(self, cells: Sequence[Any]) -> str | None:
+        # Called for every row: the common cell (a str) is read inline, everything else by _cell_text.
+        width = len(cells)
         for parts in self.alternatives:
             out: list[str] = []
             for kind, value in parts:
                 if kind == "text":
                     out.append(value)
-                elif kind == "field":
-                    text = _cell_text(cells, value)
+                    continue
+                if kind == "field":
+                    cell = cells[value] if value < width else None
+                    text = cell.strip() if cell.__class__ is str else _cell_text(cells, value)
                     if not text:
                         break
                     out.append(text)
+                    continue
+                section = []
+                for inner_kind, inner in value:
+                    if inner_kind == "text":
+                        section.append(inner)
+                        continue
+                    cell = cells[inner] if inner < width else None
+                    text = cell.strip() if cell.__class__ is str else _cell_text(cells, inner)
+                    if not text:
+                        break
+                    section.append(text)
                 else:
-                    section = []
-                    for inner_kind, inner in value:
-                        text = inner if inner_kind == "text" else _cell_text(cells, inner)
-                        if not text:
-                            break
-                        section.append(text)
-                    else:
-                        out.extend(section)
+                    out += section
             else:
                 rendered = "".join(out).strip()
                 if rendered:
@@ -260,6 +268,14 @@ class _Step:
     constant: Any = None
     template: _Template | None = None
     collect: bool = False  # a text column whose rows' values are collected (joined at the end)
+    # A profile constant is read once, not per row: its value, or why it cannot be read.
+    fixed: Any = None
+    fixed_problem: str | None = None
+    # Dates repeat across rows: their parsed values are remembered by cell text.
+    memo: dict[str, Any] | None = None
+
+
+MEMO_LIMIT = 100_000
 
 
 class ImportEngine:
@@ -388,19 +404,24 @@ class ImportEngine:
                 separator = self.profile.multi_valued.get(column.name) or column.separator
             elif column.name in self.profile.multi_valued:
                 self.joined[column.name] = self.profile.multi_valued[column.name] or "\n"
-            self.steps.append(
-                _Step(
-                    name=column.name,
-                    index=positions.get(column.name, -1),
-                    parser=parser,
-                    required=column.required or column.name in self.key,
-                    values=_ValueMap(mapping) if mapping else None,
-                    separator=separator,
-                    constant=constants.get(column.name),
-                    template=templates.get(column.name),
-                    collect=column.name in self.joined,
-                )
+            step = _Step(
+                name=column.name,
+                index=positions.get(column.name, -1),
+                parser=parser,
+                required=column.required or column.name in self.key,
+                values=_ValueMap(mapping) if mapping else None,
+                separator=separator,
+                constant=constants.get(column.name),
+                template=templates.get(column.name),
+                collect=column.name in self.joined,
+                memo={} if column.parser in (parse_date, parse_datetime) and separator is None else None,
             )
+            if column.name in constants:
+                fixed, problems = self._parse_cells([step], [constants[column.name]], width=0)
+                step = replace(
+                    step, fixed=fixed[step.name], fixed_problem=problems[0][1] if problems else None
+                )
+            self.steps.append(step)
         self._extra_steps(found)
         self.multi = self.multi | self.joined.keys()
 
@@ -473,15 +494,32 @@ class ImportEngine:
     # ------------------------------------------------------------ rows
 
     def _parse(self, cells: Sequence[Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        values, problems = self._parse_cells(self.steps, cells, width=len(cells))
+        if not problems:
+            try:
+                values = self.importer.validate_row(values)
+            except RowError as exc:
+                problems.append((exc.column, exc.reason))
+        return values, problems
+
+    def _parse_cells(
+        self, steps: list[_Step], cells: Sequence[Any], *, width: int
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Read and parse every step's cell of a row (width=0: read the steps' constants)."""
         values: dict[str, Any] = {}
         problems: list[tuple[str, str]] = []
-        width = len(cells)
-        for step in self.steps:
+        for step in steps:
             index = step.index
             if index >= 0:
                 cell = cells[index] if index < width else None
             elif step.template is not None:
                 cell = step.template(cells)
+            elif width:
+                # A constant, read once when the header was mapped.
+                if step.fixed_problem is not None:
+                    problems.append((step.name, step.fixed_problem))
+                values[step.name] = step.fixed
+                continue
             else:
                 cell = step.constant
             if cell.__class__ is str:
@@ -498,7 +536,16 @@ class ImportEngine:
                 if step.separator is None:
                     if mapping is not None:
                         cell = mapping(cell)
-                    values[step.name] = (step.parser(cell),) if step.collect else step.parser(cell)
+                    memo = step.memo
+                    if memo is not None and cell.__class__ is str:
+                        value = memo.get(cell)
+                        if value is None:
+                            value = step.parser(cell)
+                            if len(memo) < MEMO_LIMIT:
+                                memo[cell] = value
+                    else:
+                        value = step.parser(cell)
+                    values[step.name] = (value,) if step.collect else value
                 else:
                     parts = cell.split(step.separator) if isinstance(cell, str) else [cell]
                     parsed = []
@@ -512,11 +559,6 @@ class ImportEngine:
                     values[step.name] = tuple(dict.fromkeys(parsed))
             except ValueError as exc:
                 problems.append((step.name, str(exc)))
-        if not problems:
-            try:
-                values = self.importer.validate_row(values)
-            except RowError as exc:
-                problems.append((exc.column, exc.reason))
         return values, problems
 
     def _merge(self, record: Record, values: dict[str, Any], rowno: int) -> None:
@@ -575,7 +617,8 @@ class ImportEngine:
                 self._loose.append(loose)
                 return
             record = Record(key, values, rowno, cells)
-            record.issues.extend(Issue(rowno, name, reason) for name, reason in problems)
+            if problems:
+                record.issues.extend(Issue(rowno, name, reason) for name, reason in problems)
             self._records[key] = record
             return
         record.rows.append(rowno)
@@ -595,7 +638,10 @@ class ImportEngine:
                 for name, separator in self.joined.items():
                     collected = values.get(name)
                     if collected.__class__ is tuple:
-                        values[name] = separator.join(map(str, collected)) or None
+                        if len(collected) == 1:
+                            values[name] = collected[0]
+                        else:
+                            values[name] = separator.join(map(str, collected)) or None
         good = [r.key for r in records if not r.rejected]
         current = self.importer.existing(good) if good else {}
         self.importer.validate_records(records=records, existing=current)

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from xiaobao.cases.reminders import deliver, sweep
+from xiaobao.lib.appmodules import app_modules
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,16 @@ class Command(BaseCommand):
                 signal.signal(signum, handler)
 
     def step(self, *, batch: int) -> dict[str, int]:
-        """One round: queue what has come due, then send one batch."""
+        """One round: queue what has come due, then send one batch; then each other app's
+        `reminders.run()` (found by app_modules), whose counts are added to the summary."""
         queued = sweep()
         delivery = deliver(batch=batch, stop=self.stopping.is_set)
-        return {"queued": queued, "sent": delivery.sent, "failed": delivery.failed}
+        summary = {"queued": queued, "sent": delivery.sent, "failed": delivery.failed}
+        for module in app_modules("reminders"):
+            if hasattr(module, "run") and not self.stopping.is_set():  # cases' own module has no run()
+                for name, count in module.run().items():
+                    summary[name] = summary.get(name, 0) + count
+        return summary
 
     def _guarded_step(self, *, batch: int) -> None:
         # A long-running process outside the request cycle must drop broken or expired connections itself.

@@ -1,0 +1,445 @@
+"""Staging an import into the Parquet store: validated rows in, one new table version out.
+
+An import never edits a version in place. It:
+
+1. takes the table's writer lock (an flock on `<table>/.lock`, released by the kernel even on
+   kill -9) and removes what killed writers left behind (store.cleanup_scratch);
+2. appends its validated rows, a batch at a time, to a scratch directory: `part-0.parquet` in the
+   table's own schema (personal values already sealed, tokenised and masked: no plain personal data
+   ever touches the disk, not even in scratch) and, in lockstep, `rows.parquet` with each row's
+   number in the file and its key;
+3. at the end computes, with DuckDB over the Parquet files, the new version = (current rows whose key
+   is not in the file) ∪ (the file's rows), classifies every file row as created, updated or
+   unchanged, writes the version to another scratch directory and commits it with
+   store.commit_version (one atomic rename of CURRENT).
+
+Crash safety: until the rename, CURRENT names the previous complete version; a killed import
+leaves only scratch directories, which the next import removes. Idempotency: an unchanged row keeps
+its stored values, its ciphertexts and its `_batch`; an import that changes nothing writes no
+version at all, so importing the same file again leaves CURRENT where it was.
+
+Columns the file does not supply keep their stored values (an update never blanks a column the
+file did not mention). Changes are compared on every supplied column except `_batch`; personal
+columns compare by token, since two encryptions of one value differ.
+"""
+
+import fcntl
+import os
+import queue
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from xiaobao.book import personal, store
+from xiaobao.book.schema import KEYS, PERSONAL, SCHEMAS
+
+COMPRESSION = "zstd"  # of committed versions; tests switch it off to search the bytes for plain text
+ROW_GROUP_ROWS = 256 * 1024
+DUCKDB_MEMORY = "1500MB"  # DuckDB spills to the scratch directory beyond this
+CHANGE_LOG_LIMIT = 10_000  # updated records whose old → new values go to the change table
+
+
+def duck(scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A private DuckDB for one import or one query: bounded memory, spilling to `scratch`."""
+    con = duckdb.connect(config={"threads": min(os.cpu_count() or 2, 4), "memory_limit": DUCKDB_MEMORY})
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
+    if scratch is not None:
+        con.execute(f"SET temp_directory = '{scratch / 'duckdb.tmp'}'")
+    return con
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parquet_source(table: str, version: str | None = None) -> str:
+    """`read_parquet(...)` of a table version, or an empty relation in the table's schema."""
+    glob = store.parquet_glob(table, version)
+    if glob is None:
+        columns = ", ".join(f"NULL::{duck_type(f.type)} AS {quoted(f.name)}" for f in SCHEMAS[table])
+        return f"(SELECT {columns} LIMIT 0)"
+    return f"read_parquet('{glob}')"
+
+
+def duck_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_string(arrow_type):
+        return "VARCHAR"
+    if pa.types.is_binary(arrow_type):
+        return "BLOB"
+    if pa.types.is_date32(arrow_type):
+        return "DATE"
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_int32(arrow_type):
+        return "INTEGER"
+    if pa.types.is_int64(arrow_type):
+        return "BIGINT"
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    raise TypeError(arrow_type)
+
+
+class TableLock:
+    """The one-writer-per-table lock. flock: released by the kernel when the process dies."""
+
+    def __init__(self, table: str) -> None:
+        folder = store.table_dir(table)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+@dataclass
+class Outcome:
+    """What finishing a stage did: counts by record, the version written (None: nothing changed or
+    not committed) and the first CHANGE_LOG_LIMIT updates as (row, key, {column: [old, new]})."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    version: str | None = None
+    changes: list[tuple[int, str, dict[str, list[Any]]]] = field(default_factory=list)
+    of_rows: dict[int, str] = field(default_factory=dict)  # outcome of the rows asked about
+
+
+# Columns with few distinct values, worth Parquet dictionary encoding; ciphertexts and tokens are
+# random and neither dictionary-encoded nor compressed.
+DICTIONARY_COLUMNS = {
+    "org_code",
+    "channel",
+    "product_code",
+    "product_name",
+    "product_type",
+    "agent_code",
+    "payment_mode",
+    "status",
+    "apply_channel",
+    "decision",
+    "reason",
+    "_batch",
+}
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    random = [f.name for f in schema if f.name.endswith(("_enc", "_token"))]
+    compression = {f.name: ("NONE" if f.name in random else COMPRESSION) for f in schema}
+    if COMPRESSION.lower() in ("none", "uncompressed"):
+        compression = dict.fromkeys(compression, "NONE")
+    return {
+        "compression": compression,
+        "use_dictionary": [f.name for f in schema if f.name in DICTIONARY_COLUMNS],
+        # min/max of ciphertexts, tokens and masks help no query and cost time
+        "write_statistics": [f.name for f in schema if not f.name.endswith(("_enc", "_token", "_masked"))],
+    }
+
+
+def supplied_columns(table: str, names: Iterable[str]) -> set[str]:
+    """The stored columns a file supplies when it has the format columns `names` (a personal column
+    supplies its three stored columns)."""
+    stored = set(SCHEMAS[table].names)
+    out = set()
+    for name in names:
+        if name in PERSONAL[table]:
+            out |= {f"{name}_enc", f"{name}_token", f"{name}_masked"}
+        elif name in stored:
+            out.add(name)
+    return out
+
+
+class Stage:
+    """The rows of one import on their way to a new version (see the module docstring)."""
+
+    def __init__(
+        self, table: str, *, batch_id: int, supplied: Iterable[str], lock: TableLock | None = None
+    ) -> None:
+        """`lock`: the table's lock when the caller already holds it (and has cleaned up)."""
+        self.table = table
+        self.schema = SCHEMAS[table]
+        self.key = KEYS[table]
+        self.batch_id = batch_id
+        self.supplied = supplied_columns(table, supplied) | set(self.key)
+        self._own_lock = lock is None
+        self.lock = lock or TableLock(table)
+        self.cleaned = store.cleanup_scratch(table) if lock is None else 0
+        self.dir = store.begin_version(table)  # part-0.parquet: may become the version as it is
+        self.side = store.begin_version(table)  # rows.parquet, DuckDB's spill files
+        self.rows_schema = pa.schema(
+            [pa.field("_row", pa.int64()), *(self.schema.field(k) for k in self.key)]
+        )
+        self._data = pq.ParquetWriter(
+            self.dir / "part-0.parquet", self.schema, **parquet_options(self.schema)
+        )
+        self._rows = pq.ParquetWriter(self.side / "rows.parquet", self.rows_schema, compression="lz4")
+        self.con = duck(self.side)
+        self.store_key = personal.store_key()  # read here: the writer thread opens no database connection
+        self.count = 0
+        self._closed = False
+        self._classified = False
+        # Sealing holds the GIL while DuckDB and Arrow do not: a writer thread seals and writes one
+        # batch while the caller parses the next.
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name=f"book-stage-{table}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ adding rows
+
+    def add(self, rows: pa.Array, values: dict[str, pa.Array], plain: pa.Table | None) -> None:
+        """Append rows: their numbers in the file, their typed columns by name (any subset of the
+        schema's plain columns, missing ones are NULL) and their plain personal values (one column
+        per personal column supplied; tokenised and masked here, sealed by the writer thread)."""
+        if self._failure is not None:
+            raise self._failure
+        n = len(rows)
+        if n == 0:
+            return
+        keys = self._key_text(values)
+        derived = {}
+        if plain is not None and plain.num_columns:
+            derived = personal.derive(self.con, self.table, plain)
+        self._queue.put((rows, values, plain, keys, derived))
+        self.count += n
+
+    def _key_text(self, values: dict[str, pa.Array]) -> pa.Array:
+        parts = [pc.cast(values[k], pa.string()) for k in self.key]
+        if len(parts) == 1:
+            return parts[0]
+        return pc.binary_join_element_wise(*parts, "|")
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._write(*item)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._failure = exc
+
+    def _write(self, rows, values, plain, keys, derived) -> None:
+        n = len(rows)
+        columns: dict[str, pa.Array] = dict(values)
+        columns.update(derived)
+        if plain is not None:
+            for name in plain.column_names:
+                columns[f"{name}_enc"] = personal.seal_column(
+                    self.table, name, plain.column(name).combine_chunks(), keys, key=self.store_key
+                )
+        columns["_batch"] = pa.array(np.full(n, self.batch_id, dtype=np.int64))
+        arrays = []
+        for f in self.schema:
+            array = columns.get(f.name)
+            if array is None:
+                array = pa.nulls(n, f.type)
+            elif not array.type.equals(f.type):
+                array = array.cast(f.type)
+            arrays.append(array)
+        self._data.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema), row_group_size=n)
+        self._rows.write_batch(
+            pa.RecordBatch.from_arrays(
+                [rows.cast(pa.int64()), *(columns[k].cast(self.schema.field(k).type) for k in self.key)],
+                schema=self.rows_schema,
+            )
+        )
+
+    # ------------------------------------------------------------ finishing
+
+    def _close_writers(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+            self._data.close()
+            self._rows.close()
+            if self._failure is not None:
+                raise self._failure
+
+    def finish(
+        self,
+        *,
+        commit: bool,
+        drop_rows: Iterable[int] = (),
+        log_changes: bool = False,
+        outcome_rows: Iterable[int] = (),
+    ) -> Outcome:
+        """Classify the staged rows against the current version and, when `commit` and anything
+        changed, write and commit the new version. `drop_rows`: row numbers staged but rejected
+        afterwards (a referential check, a conflict between rows sharing a key). `outcome_rows`:
+        rows whose own outcome the caller needs (the kept row of a record merged from several)."""
+        self._close_writers()
+        try:
+            outcome = self._finish(commit=commit, drop=sorted(set(drop_rows)), log_changes=log_changes)
+            wanted = sorted(set(outcome_rows))
+            if wanted and self._classified:
+                self.con.register("_book_wanted", pa.table({"_row": pa.array(wanted, pa.int64())}))
+                found = self.con.sql(
+                    "SELECT _row, CASE WHEN created THEN 'created' WHEN changed THEN 'updated' "
+                    "ELSE 'unchanged' END FROM cls JOIN _book_wanted USING (_row)"
+                ).fetchall()
+                outcome.of_rows = dict(found)
+            elif wanted:
+                outcome.of_rows = dict.fromkeys(wanted, "created")
+            return outcome
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        try:
+            self._close_writers()
+        except BaseException:  # noqa: S110 - aborting anyway; the caller has the error that led here
+            pass
+        self.con.close()
+        store.abort_version(self.side)
+        if self.dir.exists():
+            store.abort_version(self.dir)
+        if self._own_lock:
+            self.lock.release()
+
+    def staged_sql(self, drop: list[int] = ()) -> str:
+        """The staged rows (table columns plus `_row`), without the dropped ones, as a subquery.
+        Readable once add() is over (the writers are closed on first use)."""
+        self._close_writers()
+        data = f"read_parquet('{self.dir / 'part-0.parquet'}', file_row_number = true)"
+        rows = f"read_parquet('{self.side / 'rows.parquet'}', file_row_number = true)"
+        where = ""
+        if drop:
+            self.con.register("_book_drop", pa.table({"_row": pa.array(drop, pa.int64())}))
+            where = "WHERE r._row NOT IN (SELECT _row FROM _book_drop)"
+        return f"(SELECT d.* EXCLUDE (file_row_number), r._row FROM {data} d JOIN {rows} r USING (file_row_number) {where})"
+
+    def _finish(self, *, commit: bool, drop: list[int], log_changes: bool) -> Outcome:
+        outcome = Outcome()
+        current = store.current_version(self.table)
+        con = self.con
+        staged = self.staged_sql(drop)
+        if current is None:
+            outcome.created = self.count - len(drop)
+            if commit and outcome.created:
+                if drop:
+                    outcome.version = self._write_version(f"SELECT * EXCLUDE (_row) FROM {staged}")
+                else:
+                    # Nothing to merge with: the staged file already is the version.
+                    store.abort_version(self.side)
+                    outcome.version = store.commit_version(self.table, self.dir)
+            return outcome
+
+        cur = parquet_source(self.table, current)
+        on = " AND ".join(f"s.{quoted(k)} = c.{quoted(k)}" for k in self.key)
+        found = f"c.{quoted(self.key[0])} IS NOT NULL"
+        changed = self._changed_sql()
+        con.execute(
+            f"CREATE TEMP TABLE cls AS SELECT s._row, {', '.join('s.' + quoted(k) for k in self.key)}, "
+            f"NOT ({found}) AS created, ({found}) AND ({changed}) AS changed "
+            f"FROM {staged} s LEFT JOIN {cur} c ON {on}"
+        )
+        created, updated, total = con.sql(
+            "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE changed), count(*) FROM cls"
+        ).fetchall()[0]
+        self._classified = True
+        outcome.created, outcome.updated = created, updated
+        outcome.unchanged = total - created - updated
+        if log_changes and updated:
+            outcome.changes = self._changes(staged, cur, on)
+        if commit and (created or updated):
+            merged = ", ".join(self._merged_sql(column, found, changed) for column in self.schema.names)
+            anti = " AND ".join(f"c.{quoted(k)} = s.{quoted(k)}" for k in self.key)
+            outcome.version = self._write_version(
+                f"SELECT c.* FROM {cur} c WHERE NOT EXISTS (SELECT 1 FROM {staged} s WHERE {anti}) "
+                f"UNION ALL SELECT {merged} FROM {staged} s LEFT JOIN {cur} c ON {on}"
+            )
+        return outcome
+
+    def _compared(self) -> list[str]:
+        """Stored columns whose difference makes an update: supplied, not the key, not `_batch`, and
+        for personal columns the token only."""
+        names = []
+        for name in self.schema.names:
+            if name in self.key or name == "_batch" or name not in self.supplied:
+                continue
+            if name.endswith(("_enc", "_masked")) and name.rsplit("_", 1)[0] in PERSONAL[self.table]:
+                continue
+            names.append(name)
+        return names
+
+    def _changed_sql(self) -> str:
+        terms = [f"s.{quoted(n)} IS DISTINCT FROM c.{quoted(n)}" for n in self._compared()]
+        return " OR ".join(terms) if terms else "false"
+
+    def _merged_sql(self, column: str, found: str, changed: str) -> str:
+        q = quoted(column)
+        if column in self.key:
+            return f"s.{q}"
+        if column == "_batch":
+            return f"CASE WHEN NOT ({found}) OR ({changed}) THEN {self.batch_id}::BIGINT ELSE c._batch END AS _batch"
+        if column not in self.supplied:
+            return f"c.{q}"
+        base = column.removesuffix("_enc")
+        if column.endswith("_enc") and base in PERSONAL[self.table]:
+            token = quoted(f"{base}_token")
+            # Same person as stored: keep the stored ciphertext, so an unchanged row stays byte-identical.
+            return f"CASE WHEN {found} AND s.{token} IS NOT DISTINCT FROM c.{token} THEN c.{q} ELSE s.{q} END AS {q}"
+        return f"s.{q}"
+
+    def _changes(self, staged: str, cur: str, on: str) -> list[tuple[int, str, dict[str, list[Any]]]]:
+        """old → new of the first CHANGE_LOG_LIMIT updated records (personal values masked), as the
+        framework's change recorder writes them."""
+        from xiaobao.imports.services import _jsonable
+
+        shown = []
+        for name in self._compared():
+            base = name.removesuffix("_token")
+            if name.endswith("_token") and base in PERSONAL[self.table]:
+                shown.append((base, name, f"{base}_masked"))
+            else:
+                shown.append((name, name, name))
+        selects = ", ".join(
+            f"s.{quoted(cmp)} IS DISTINCT FROM c.{quoted(cmp)}, c.{quoted(disp)}, s.{quoted(disp)}"
+            for _, cmp, disp in shown
+        )
+        keys = ", ".join(f"s.{quoted(k)}" for k in self.key)
+        rows = self.con.sql(
+            f"SELECT s._row, [{keys}], {selects} FROM {staged} s JOIN {cur} c ON {on} "
+            f"JOIN cls USING (_row) WHERE cls.changed ORDER BY s._row LIMIT {CHANGE_LOG_LIMIT}"
+        ).fetchall()
+        out = []
+        for row, key, *triples in rows:
+            changes = {}
+            for i, (label, _, _) in enumerate(shown):
+                differs, old, new = triples[3 * i : 3 * i + 3]
+                if differs:
+                    changes[label] = [_jsonable(old), _jsonable(new)]
+            out.append((row, personal.key_text(key), changes))
+        return out
+
+    def _write_version(self, query: str) -> str:
+        """Write `query` as the table's next version (exact schema, row groups of ROW_GROUP_ROWS)."""
+        target = store.begin_version(self.table)
+        try:
+            reader = self.con.sql(query).to_arrow_reader(ROW_GROUP_ROWS)
+            with pq.ParquetWriter(
+                target / "part-0.parquet", self.schema, **parquet_options(self.schema)
+            ) as writer:
+                for batch in reader:
+                    writer.write_batch(
+                        batch.select(self.schema.names).cast(self.schema), row_group_size=ROW_GROUP_ROWS
+                    )
+            return store.commit_version(self.table, target)
+        except BaseException:
+            store.abort_version(target)
+            raise
