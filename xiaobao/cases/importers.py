@@ -185,6 +185,7 @@ EVENT_COLUMNS = ["case_id", "at", "actor_id", "action", "from_status", "to_statu
 FTS_TABLE = "cases_case_fts"
 FTS_TRIGGER = "cases_case_fts_ai"
 SQLITE_CACHE_KIB = 64 * 1024
+CLOCK_MEMO_LIMIT = 200_000
 SIMPLE_FIELDS = ("kind", "channel", "category", "description", "outcome", "policy_no", "regulator_ref")
 STORED_FIELDS = (*SIMPLE_FIELDS, "case_no", "received_at", "status", "urgent", "claims_related", "closed_at")
 
@@ -373,6 +374,7 @@ class CaseImporter(Importer):
         self.closed_without_date = 0
         self._cases = _BulkInsert(Case, CASE_COLUMNS)
         self._cache_set = False
+        self._extras: list[str] | None = None
         self._events = _BulkInsert(CaseEvent, EVENT_COLUMNS)
 
     # ------------------------------------------------------------ rows
@@ -646,6 +648,10 @@ class CaseImporter(Importer):
     # ------------------------------------------------------------ clocks
 
     def _clock(self, kind: str, channel: str, urgent: bool, received: dt.datetime) -> clocks.ClockResult:
+        # Files repeat receipt times (dates alone, mostly): the same facts, the same clocks.
+        known = self._clocks.get((kind, channel, urgent, received))
+        if known is not None:
+            return known
         local = received.astimezone(self.tz)
         after_hours = not (clocks.OFFICE_OPENS <= local.time() < clocks.OFFICE_CLOSES)
         key = (kind, channel, urgent, local.date(), after_hours)
@@ -661,6 +667,8 @@ class CaseImporter(Importer):
                 ),
                 self.calendar,
             )
+        if len(self._clocks) < CLOCK_MEMO_LIMIT:
+            self._clocks[(kind, channel, urgent, received)] = result
         return result
 
     def _target(self, kind: str, channel: str) -> tuple[int, int] | None:
@@ -803,6 +811,12 @@ class CaseImporter(Importer):
             found[id(record)] = pk
         return found
 
+    def _extra_names(self, values: dict[str, Any]) -> list[str]:
+        """The file's extra attributes: every record of an import carries the same ones."""
+        if self._extras is None:
+            self._extras = [name for name in values if name.startswith("extra.")]
+        return self._extras
+
     def _case_row(
         self, record: Record, customer_id: int | None, batch_id: int | None, now: dt.datetime
     ) -> list[Any]:
@@ -815,11 +829,7 @@ class CaseImporter(Importer):
             self.closed_without_date += 1
         kind, channel, urgent = values["kind"], values["channel"], bool(values.get("urgent"))
         clock = self._clock(kind, channel, urgent, values["received_at"])
-        extra = {
-            name[6:]: value
-            for name, value in values.items()
-            if name.startswith("extra.") and value is not None
-        }
+        extra = {name[6:]: values[name] for name in self._extra_names(values) if values[name] is not None}
         return [
             values["case_no"],
             kind,

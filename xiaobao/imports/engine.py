@@ -95,6 +95,8 @@ class Importer:
       existing(keys)               {key: stored values by column name} for a chunk's keys, in bulk
       validate_records(...)        checks across records or against the database: record.reject()
       apply(created, updated)      write a chunk in bulk; never called with an empty plan
+      report()                     extra facts for the batch summary (e.g. units it created)
+    A profile's `options` reach the importer as self.options (names allowed by option_names).
     """
 
     spec: ClassVar[ImportSpec]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from xiaobao.accounts import access
 from xiaobao.accounts.models import User
 from xiaobao.audit.services import audit_record
+from xiaobao.governance.access import get_readable
 from xiaobao.governance.views import form_errors, home_unit, page_year, year_choices
 from xiaobao.imports.models import BatchStatus
 from xiaobao.imports.services import import_run
