@@ -5,6 +5,7 @@ Everything is derived from one random.Random(seed), so the same seed gives the s
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.contrib.auth.hashers import make_password
@@ -134,7 +135,7 @@ def demo_loaded() -> bool:
 
 
 @transaction.atomic
-def build_demo(seed: int, today: dt.date | None = None, scale: float = 1.0) -> dict:
+def build_demo(seed: int, today: dt.date | None = None, scale: float = 1.0, with_apps: bool = True) -> dict:
     from django.utils import timezone
 
     from xiaobao.demo.cases_builder import CaseBook, build_rectifications
@@ -152,10 +153,31 @@ def build_demo(seed: int, today: dt.date | None = None, scale: float = 1.0) -> d
     by_name = {u.username: u for u in users}
     counts = book.save(approver=by_name["fgs_head"])
     rectifications = build_rectifications(rng, by_name["xb_li"], by_name["xb_wang"], today)
-    return {
+    summary = {
         "units": len(units),
         "users": len(users),
         "customers": customers,
         **counts,
         "rectifications": rectifications,
     }
+    if with_apps:
+        # Each domain app adds its own demo records through `xiaobao/<app>/demo.py: build(ctx) -> dict`.
+        from xiaobao.lib.appmodules import app_modules
+
+        ctx = DemoContext(seed=seed, rng=rng, today=today, units=units, users=by_name, scale=scale)
+        for module in app_modules("demo"):
+            summary.update(module.build(ctx) or {})
+    return summary
+
+
+@dataclass
+class DemoContext:
+    """What each app's demo builder gets: the seed and shared random stream, today, the units by code,
+    the users by username, and the volume scale (tests use a small one)."""
+
+    seed: int
+    rng: random.Random
+    today: dt.date
+    units: dict
+    users: dict
+    scale: float

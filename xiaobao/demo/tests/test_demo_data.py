@@ -43,7 +43,7 @@ def test_demo_builds_a_branch_with_six_central_sub_branches_every_role_and_a_cas
 
 @pytest.mark.django_db
 def test_a_full_year_has_the_volumes_of_a_real_branch():
-    build_demo(2024, today=TODAY)
+    build_demo(2024, today=TODAY, with_apps=False)
     year = Case.objects.filter(received_at__year=2024)
     assert 2800 <= year.exclude(kind="投诉").count() <= 3200
     assert 140 <= year.filter(kind="投诉").count() <= 160
