@@ -38,18 +38,41 @@ OUT = RESULTS / "import-cases.md"
 
 # How the importer got here: measured with this script on this machine (see the results file).
 HISTORY = """\
-## How it got here (SQLite, the same file)
+## How it got here (SQLite)
 
-| version | rows/s | what changed |
-|---|---:|---|
-| first working importer | 2,280 | Django `bulk_create()` for cases and events: on SQLite a statement per ~24 rows (variable limit), every value prepared through every field; FTS5 trigger per row |
-| raw `executemany` | — | one INSERT statement per chunk, values adapted once per distinct date, defaults once |
-| + FTS per chunk | — | the description trigger (FTS5 trigram) fired per row costs 3× the insert itself and grows with the table: inside the import's write-locked transaction it is dropped for a chunk, the chunk indexed with one `INSERT … SELECT`, the trigger re-created (all transactional) |
-| + engine hot spots | — | profile constants read once instead of per row, dates parsed once per distinct text, templates rendered without a call per cell, a bare `case_no IN (…)` probe before reading stored cases |
+Measured on this shared machine; its load moved between 3 and 12 during the work, so only runs
+made back to back under the same load are compared.
 
-py-spy / cProfile of the first version: 70 % of the time in `bulk_create` SQL compilation and
-`get_db_prep_save`, 10 % in `Model.__init__`; of the parse path, a third in re-parsing the three
-profile constants and in template rendering.
+| version | measured | rows/s (wall) | rows per CPU-second |
+|---|---|---:|---:|
+| first working importer: Django `bulk_create()` for cases and events, FTS5 trigger per row | whole file, load ≈ 3 | 2,280 | — |
+| `bulk_create()` writer (with the engine changes below) | 30,000-row slice, load ≈ 10, two runs | 583 / 611 | 1,842 / 1,976 |
+| raw `executemany` + full-text index per chunk + 64 MB page cache | same slice, same load, alternated | 1,880 / 2,157 | 5,825 / 6,789 |
+
+What changed, from py-spy and cProfile profiles:
+
+1. Writer (3.2–3.5× on the same slice and load). `bulk_create()` compiled a statement per ~24 rows
+   on SQLite (its variable limit) and prepared every value through every field: 70 % of the time in
+   SQL compilation and `get_db_prep_save`, 10 % in `Model.__init__`. Now one INSERT per chunk with
+   `executemany`, defaults adapted once, dates once per distinct value, no model instances.
+2. Full-text search. The FTS5 trigram trigger fired per row costs about three times the insert
+   itself and grows with the table (100,000 rows: 50 s with the trigger, 17 s with one
+   `INSERT … SELECT` per chunk). Inside the import's transaction (SQLite's write lock is held, DDL is
+   transactional) the trigger is dropped for a chunk, the chunk indexed in one statement, the
+   trigger re-created.
+3. SQLite page cache 64 MB for the import's connection: a case row updates 20 indexes; with the
+   default 2 MB the inserts re-read index pages (150,000 rows: 9.0 → 6.4 CPU s).
+4. Engine: profile constants parsed once instead of per row, dates parsed once per distinct text,
+   templates rendered without a function call per cell, clocks computed once per distinct set of
+   facts, a bare `case_no IN (…)` probe before reading stored cases (parse 30,000 rows: ~1.9 → 0.65
+   CPU s).
+
+Still short of 20,000 rows/s. What remains, per row: the INSERT into `cases_case` with its 20
+indexes (~25 µs of SQLite work beyond the 18 µs of a row without secondary indexes), the FTS trigram
+index, one `CaseEvent` per case, and ~20 µs of parsing in Python. The indexes on always-empty foreign
+keys (root_cause, root_unit, review_unit, merged_into, handler) could be partial (`WHERE … IS NOT
+NULL`); that is a schema change for the cases app. PostgreSQL would gain from `COPY` instead of
+`executemany`; both databases need a quiet machine for a wall-clock figure that means anything.
 """
 
 
