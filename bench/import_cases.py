@@ -10,6 +10,7 @@
 2. Imports the file with the shipped profile `tx_tdi` through import_run() (the service the
    command calls), timed from the call to its return: reading, parsing, clocks, the writes and the
    commit; Python and Django start-up are not counted. Then imports it again: every row unchanged.
+   The database is removed afterwards.
 3. Writes bench/results/import-cases.md (the table, with the machine's load, which moves the
    numbers a lot on a shared 2-core machine) and prints it.
 
@@ -104,12 +105,16 @@ def fresh_database(db: str, data_dir: Path) -> None:
             (data_dir / f"xiaobao.sqlite3{suffix}").unlink(missing_ok=True)
 
 
-def drop_database(db: str) -> None:
+def drop_database(db: str, data_dir: Path) -> None:
+    """Nothing is reused: the database goes once measured (hundreds of MB)."""
     if db == "postgres":
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"xiaobao.sqlite3{suffix}").unlink(missing_ok=True)
 
 
 def database_version() -> str:
@@ -178,7 +183,7 @@ def measure(db: str) -> dict:
 
     counts = {"cases": Case.objects.count(), "events": CaseEvent.objects.count()}
     connection.close()
-    drop_database(db)
+    drop_database(db, data_dir)
     return {
         "db": db,
         "version": version,
