@@ -59,7 +59,7 @@ def case_stats_page(request):
             "start": start,
             "end": end,
             "errors": errors,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart_json": chart,
         },
     )
 
