@@ -1,19 +1,23 @@
 """Case list, search and statistics latency at scale (SQLite or PostgreSQL).
 
-    .venv/bin/python bench/cases_list.py --db sqlite   --cases 1000000 [--reuse]
-    .venv/bin/python bench/cases_list.py --db postgres --cases 1000000 [--reuse]
+    .venv/bin/python bench/cases_list.py --db sqlite   --cases 1000000 [--reuse] [--snapshot]
+    .venv/bin/python bench/cases_list.py --db postgres --cases 1000000 [--reuse] [--snapshot]
 
 1. Builds a throw-away database (SQLite in bench/results/tmp/sqlite/, PostgreSQL database
    `xiaobao_bench` on 127.0.0.1), migrates it, builds the demo org, users and customers, and
    loads N cases with raw bulk SQL (executemany / COPY), not through the ORM or the services.
    The SQLite FTS5 triggers stay in place during the load, so the search index is the real one.
 2. Logs in with Django's test Client as `xb_wang` (branch officer, sees the whole branch) and
-   `jn_kf1` (a 中支 handler) and times each desk scenario through the full Django stack.
-3. Writes bench/results/cases-list-<db>.md (and the query plans of the slowest query of every
-   scenario to bench/results/cases-list-<db>-plans.md) and prints the table.
+   `jn_kf1` (a 中支 handler) and times each desk scenario through the full Django stack
+   (wall time, CPU time of this process and of its PostgreSQL backend, query count).
+3. Writes bench/results/cases-list-<db>.md and bench/results/cases-list-<db>-plans.md (every
+   query on cases_case re-run alone with its rows fetched, and the plans of the slow ones), and
+   prints the table.
 
---reuse skips generation when the database already holds N cases. --data-dir / --pg-name point
-the run at a scratch copy (used to measure index or query what-ifs without touching the code).
+--reuse skips generation when the database already holds N cases. --snapshot runs the committed
+code instead of the working tree. --data-dir / --pg-name point the run at a scratch copy, where
+--setup-sql (index DDL) and --what-if (query patches from bench/whatif.py) measure a proposed
+change without editing the product code.
 """
 
 import argparse
