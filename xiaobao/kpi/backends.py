@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 BACKENDS = ("duckdb", "spark")
 
 _spark_lock = threading.Lock()
+_spark_run_lock = threading.RLock()
 _spark_con = None
 
 
@@ -84,6 +85,20 @@ def is_spark(con) -> bool:
     return con.name == "pyspark"
 
 
+def run_lock(con):
+    """One KPI run at a time on the shared Spark session (its views have fixed names); DuckDB
+    connections are per run and need none."""
+    return _spark_run_lock if is_spark(con) else _NoLock()
+
+
+class _NoLock:
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 def _table(name: str, schema: pa.Schema):
     """An Ibis table of a known schema, by name: no catalog round trip on either engine (on Spark
     each lookup costs a noticeable fraction of a second)."""
@@ -114,8 +129,11 @@ def read_parquet(con, name: str, path: str, schema: pa.Schema):
 
 
 def fetch(con, expr) -> pa.Table:
-    """Run an expression and return Arrow (compiled once, executed directly)."""
-    sql = con.compile(expr)
+    """Run an expression and return Arrow."""
+    return run_sql(con, con.compile(expr))
+
+
+def run_sql(con, sql: str) -> pa.Table:
     if is_spark(con):
         return con._session.sql(sql).toArrow()
     return con.con.sql(sql).to_arrow_table()

@@ -78,8 +78,10 @@ def drill_url(kpi_id: str, *, period: Period, unit_code: str | None) -> str | No
     return None
 
 
-def records_url(kpi_id: str, *, period: Period, unit_code: str | None, key: str | None = None) -> str | None:
+def records_url(
+    kpi_id: str, *, period: Period, unit_code: str | None, key: str | None = None, by: str | None = None
+) -> str | None:
     if kpi_id in ("quality_index", "quality_grade"):
         return None
-    params = {"period": period.code, "unit": unit_code, "key": key}
+    params = {"period": period.code, "unit": unit_code, "by": by if key is not None else None, "key": key}
     return f"{reverse('kpi-records', kwargs={'kpi_id': kpi_id})}?{_query(params)}"

@@ -7,6 +7,7 @@ stay Decimal (exact yuan) until to_json().
 """
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,9 +91,42 @@ def evaluate(sources: Sources, ctx: Context, ids: list[str] = COMPUTED_IDS) -> d
     ids = [k for k in ids if supports(table[k], ctx.by)]
     if not ids:
         return {}
-    expr = kpi_table(sources.tables(ctx), ctx, ids)
-    rows = backends.fetch(sources.con, expr).to_pylist()
+    tables = sources.tables(ctx)
+    key = _sql_key(sources.con, ctx, ids)
+    sql = _compiled.get(key)
+    if sql is None:
+        sql = sources.con.compile(kpi_table(tables, ctx, ids))
+        if len(_compiled) >= 256:
+            _compiled.clear()
+        _compiled[key] = sql
+    rows = backends.run_sql(sources.con, sql).to_pylist()
     return {row["_key"]: row for row in rows}
+
+
+# Compiled SQL by context: building and compiling the Ibis expression of the whole set takes longer
+# than running it on a unit's data, and the SQL depends only on the context (the tables have fixed
+# names and the frames are data), so a repeated figure (the dashboard, a recomputation) reuses it.
+_compiled: dict[str, str] = {}
+
+
+def _sql_key(con, ctx: Context, ids: list[str]) -> str:
+    formula_params = {
+        k: ctx.params.get(k) for k in ("premium_basis", "policy_basis", "insured_basis", "claims_target_days")
+    }
+    return json.dumps(
+        [
+            con.name,
+            ctx.period.code,
+            str(ctx.period.start),
+            str(ctx.period.end),
+            str(ctx.today),
+            ctx.org_codes,
+            ctx.by,
+            formula_params,
+            ids,
+        ],
+        sort_keys=True,
+    )
 
 
 def _cell(row: dict | None, kpi: str, kind: str) -> dict:
@@ -136,8 +170,8 @@ def compute(
 
     own_con = con is None
     con = con or backends.connect(backend)
-    sources = Sources(con, versions=versions, cases=export.table)
     table = formulas(params)
+    sources = Sources(con, versions=versions, cases=export.table)
     try:
         totals = evaluate(sources, Context(period, today, codes, None, params), COMPUTED_IDS)
         grouped = None

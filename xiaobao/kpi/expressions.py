@@ -4,8 +4,9 @@ Analytics are expressions, not loops: each figure is a reduction (count, sum, di
 median) over a *base*, a relation of records with a group key `_key` and boolean flag columns that
 say which records each figure counts. A KPI is a numerator measure over one base and a denominator
 measure over the same or another base; its value is numerator × scale ÷ denominator, null when the
-denominator is zero. All measures of one base are computed in a single aggregation, and the bases
-are joined on `_key`, so the whole KPI set is one query per grouping, on DuckDB or on Spark.
+denominator is zero. All measures of one base are computed in a single aggregation, and the
+aggregates are stacked and folded per `_key`, so the whole KPI set is one query per grouping, on
+DuckDB or on Spark.
 
 Bases (and the date that places a record in a period, metrics.md "Periods and populations"):
 - stock: policies × frames (one frame per evaluated period: the whole period, or each month),
@@ -17,6 +18,13 @@ Bases (and the date that places a record in a period, metrics.md "Periods and po
 Premiums, surrenders and claims belong to a unit through their policy (policies.org_code); cases
 through the case's unit. Breakdowns by channel, product and agent use the policy's attributes (for
 cases, the policy named on the case; cases without one form the group "").
+
+Choices where metrics.md leaves room (each also printed in the registry's definitions):
+- "long-term" in the persistency cohort = payment_years > 1 or blank (there is no term column);
+  "individual" = not 团险; the exclusions apply when they happened on or before the evaluation date.
+- a policy counts as surrendered in a period when a surrender record is dated in it (a partial
+  surrender record counts too); a blank full-refund flag counts as no.
+- overdue at a past frame's end uses the decision date; a pause is only known for today.
 """
 
 import datetime as dt
@@ -166,6 +174,26 @@ class Base:
     record_table: str  # the store table (or "cases") whose rows the base lists in a drill-down
 
 
+def with_frames(rel, t: Tables, ctx: Context):
+    """Every record once per frame, with the frame's dates as columns. A single frame (the whole
+    period) becomes constants, which the engine folds into its filters; months cross-join."""
+    if len(ctx.frames) > 1:
+        return rel.cross_join(t.frames)
+    f = ctx.frames[0]
+    c13, c25 = f.cohort(13), f.cohort(25)
+    return rel.mutate(
+        _fkey=ibis.literal(TOTAL_KEY),
+        f_start=lit(f.start),
+        f_end=lit(f.end),
+        f_prev=lit(f.day_before),
+        f_asof=lit(min(f.end, ctx.today)),
+        c13_start=lit(c13[0]),
+        c13_end=lit(c13[1]),
+        c25_start=lit(c25[0]),
+        c25_end=lit(c25[1]),
+    )
+
+
 def _stock(t: Tables, ctx: Context):
     """Policies × frames with the flags every policy-count, surrender and persistency figure uses."""
     frames = t.frames
@@ -198,13 +226,16 @@ def _stock(t: Tables, ctx: Context):
 
     # Surrendered during each frame (any surrender record dated inside it).
     s = t.surrenders.filter(t.surrenders.surrender_date.between(lit(ctx.period.start), lit(ctx.period.end)))
-    marks = (
-        s.join(frames, s.surrender_date.between(frames.f_start, frames.f_end))
-        .select(m_policy_no=s.policy_no, m_frame=frames._fkey)
-        .distinct()
-    )
+    if len(ctx.frames) == 1:
+        marks = s.select(m_policy_no=s.policy_no, m_frame=ibis.literal(TOTAL_KEY)).distinct()
+    else:
+        marks = (
+            s.join(frames, s.surrender_date.between(frames.f_start, frames.f_end))
+            .select(m_policy_no=s.policy_no, m_frame=frames._fkey)
+            .distinct()
+        )
 
-    pf = p.cross_join(frames)
+    pf = with_frames(p, t, ctx)
     pf = pf.left_join(marks, (pf.policy_no == marks.m_policy_no) & (pf._fkey == marks.m_frame))
     pf = pf.mutate(d_channel=pf.channel, d_product=pf.product_code, d_agent=pf.agent_code)
     not_excluded = ~(
@@ -332,7 +363,7 @@ def _cases(t: Tables, ctx: Context):
 def _overdue(t: Tables, ctx: Context):
     """Open past the deadline at the frame's end (today for the current frame). A case decided later
     was still open then; a case paused today is not overdue today (the clock is stopped)."""
-    c = t.cases.cross_join(t.frames)
+    c = with_frames(t.cases, t, ctx)
     c = with_policy_attributes(c, t, ctx)
     today = lit(ctx.today)
     overdue = (

@@ -227,7 +227,7 @@ def dashboard(*, user, unit, period: Period | None = None, today: dt.date | None
                 "chart": chart,
             }
         )
-    return {"period": period, "unit": unit, "tiles": tiles, "run": run}
+    return {"period": period, "unit": unit, "kpi_tiles": tiles, "run": run}
 
 
 def _chart_value(kpi: str, value):
@@ -262,7 +262,7 @@ def kpi_sections(run: engine.Run) -> list[dict]:
                         )
                         if run.by == "month"
                         else drill.records_url(
-                            kpi, period=run.period, unit_code=unit_code, key=g["key"] or ""
+                            kpi, period=run.period, unit_code=unit_code, key=g["key"] or "", by=run.by
                         )
                     ),
                 }
@@ -353,6 +353,17 @@ def record_base(kpi_id: str, params: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 # Snapshots
 # ---------------------------------------------------------------------------------------------
+
+
+def snapshot_store_versions() -> dict[str, set[str]]:
+    """The store versions some snapshot was computed from: a clean-up of old versions must keep
+    these, or the snapshot can no longer be recomputed."""
+    kept: dict[str, set[str]] = {}
+    for versions in KpiSnapshot.objects.values_list("store_versions", flat=True).iterator():
+        for table, version in (versions or {}).items():
+            if version:
+                kept.setdefault(table, set()).add(version)
+    return kept
 
 
 def snapshots_for_user(user):

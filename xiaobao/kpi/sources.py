@@ -9,13 +9,12 @@ in the database, plus the receipt time as epoch seconds for the 90-day repeat wi
 
 import datetime as dt
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.db.models import Count, Max, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from xiaobao.book import store
@@ -70,6 +69,12 @@ FRAME_SCHEMA = pa.schema(
 REPEAT_LOOKBACK = dt.timedelta(days=90)
 
 
+def _local_dates(values) -> pa.Array:
+    """Aware datetimes → their dates in the configured time zone (Asia/Shanghai), column at once."""
+    stamps = pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=settings.TIME_ZONE))
+    return pc.cast(pc.local_timestamp(stamps), pa.date32())
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -89,7 +94,6 @@ def export_cases(*, unit, period: Period, today: dt.date, cutoff: dt.datetime) -
     90 days before, for repeat complainants) and those that may be overdue at a frame's end."""
     from xiaobao.cases.models import Case
 
-    tz = timezone.get_current_timezone()
     cases = Case.objects.filter(received_at__lte=cutoff)
     if unit is not None:
         cases = cases.filter(unit__path__startswith=unit.path)
@@ -100,26 +104,30 @@ def export_cases(*, unit, period: Period, today: dt.date, cutoff: dt.datetime) -
         Q(decided_at__isnull=True) | Q(decided_at__gte=_start_of(min(period.start, asof)))
     )
     cases = cases.filter(in_window | maybe_overdue).order_by("pk")
-    rows = cases.values_list(
-        "pk",
-        "kind",
-        "channel",
-        "status",
-        "category",
-        "unit__code",
-        TruncDate("received_at", tzinfo=tz),
-        "received_at",
-        "urgent",
-        "claims_related",
-        "response_due_date",
-        TruncDate("responded_at", tzinfo=tz),
-        "due_date",
-        TruncDate("decided_at", tzinfo=tz),
-        "on_time",
-        "extension_level",
-        "customer_id",
-        "policy_no",
-        "source_batch_id",
+    # Plain columns only: the local dates are computed below on the Arrow arrays, not row by row in
+    # the database (on SQLite, TruncDate is a Python function called for every value).
+    rows = list(
+        cases.values_list(
+            "pk",
+            "kind",
+            "channel",
+            "status",
+            "category",
+            "unit__code",
+            "received_at",
+            "received_at",
+            "urgent",
+            "claims_related",
+            "response_due_date",
+            "responded_at",
+            "due_date",
+            "decided_at",
+            "on_time",
+            "extension_level",
+            "customer_id",
+            "policy_no",
+            "source_batch_id",
+        )
     )
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in CASE_SCHEMA]
     arrays = []
@@ -127,8 +135,13 @@ def export_cases(*, unit, period: Period, today: dt.date, cutoff: dt.datetime) -
         if f.name == "received_ts":
             stamps = pa.array(values, pa.timestamp("us", tz="UTC"))
             arrays.append(pc.divide(stamps.cast(pa.int64()), 1_000_000))
+        elif f.name in ("received_date", "responded_date", "decided_date"):
+            arrays.append(_local_dates(values))
         elif f.name == "policy_no":
-            arrays.append(pa.array([v or None for v in values], pa.string()))
+            numbers = pa.array(values, pa.string())
+            arrays.append(
+                pc.if_else(pc.equal(numbers, ""), pa.scalar(None, pa.string()), numbers)
+            )  # blank: none
         else:
             arrays.append(pa.array(values, f.type))
     table = pa.Table.from_arrays(arrays, schema=CASE_SCHEMA)
@@ -175,13 +188,16 @@ def store_versions() -> dict[str, str | None]:
 
 
 class Sources:
-    """The registered tables of one run; close() drops them (Spark views are session-wide)."""
+    """The registered tables of one run, under fixed names (kpi_policies, kpi_cases …) so that the
+    compiled SQL of a given context can be reused. A DuckDB connection is the run's own; the Spark
+    session is shared, so a Spark run holds the session's lock until close() drops its views."""
 
     def __init__(self, con, *, versions: dict[str, str | None], cases: pa.Table):
         self.con = con
         self.versions = dict(versions)
-        self.suffix = uuid.uuid4().hex[:10]
         self.names: list[str] = []
+        self._lock = backends.run_lock(con)
+        self._lock.acquire()
         self.store = {}
         for table in TABLES:
             version = self.versions.get(table)
@@ -196,9 +212,16 @@ class Sources:
         self.cases = backends.register_arrow(con, self._name("cases"), cases)
 
     def _name(self, what: str) -> str:
-        name = f"kpi_{what}_{self.suffix}"
-        self.names.append(name)
+        name = f"kpi_{what}"
+        if name not in self.names:
+            self.names.append(name)
         return name
+
+    def __enter__(self) -> "Sources":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def tables(self, ctx: Context) -> Tables:
         frames = backends.register_arrow(self.con, self._name("frames"), frames_table(ctx))
@@ -220,9 +243,13 @@ class Sources:
         return [int(v) for v in backends.fetch(self.con, expr).column("_batch").to_pylist()]
 
     def close(self) -> None:
-        if backends.is_spark(self.con):
-            for name in self.names:
-                self.con._session.catalog.dropTempView(name)
+        try:
+            if backends.is_spark(self.con):
+                for name in self.names:
+                    self.con._session.catalog.dropTempView(name)
+        finally:
+            self.names = []
+            self._lock.release()
 
 
 class MissingVersion(Exception):

@@ -104,6 +104,7 @@ def test_the_whole_kpi_set_is_the_same_on_duckdb_and_spark(tree, spark):
                     assert totals[f"{kpi}__value"] is not None, kpi
     finally:
         sparks.close()
+        duck.close()
         duck_con.disconnect()
     assert failures == []
     assert checked > 1000

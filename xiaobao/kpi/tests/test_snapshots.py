@@ -52,6 +52,7 @@ def test_freeze_records_versions_batches_cases_and_parameters(scenario, alice):
     )
     assert snapshot.results["complaints_count"]["value"] == 3
     assert snapshot.computed_by == alice
+    assert selectors.snapshot_store_versions() == {t: {v} for t, v in versions.items()}
     from xiaobao.audit.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="kpi_freeze", object_id=str(snapshot.pk)).exists()

@@ -133,6 +133,8 @@ def test_drill_down_lists_the_exact_population_masked(client, scenario, alice):
         client, alice, reverse("kpi-records", args=["surrender_rate_policies"]) + "?period=2024"
     )
     assert "共 10 条" in html  # in force at the start in C1
+    url = reverse("kpi-records", args=["persistency_13m"]) + "?period=2024&by=channel&key=银保"
+    assert "共 1 条" in client.get(url).content.decode()  # D (I is in C2)
     redirect = client.get(reverse("kpi-records", args=["complaints_count"]) + "?period=2024")
     assert redirect.status_code == 302 and redirect["Location"].startswith("/cases/?kind=")
     assert client.get(reverse("kpi-records", args=["no_such_kpi"]) + "?period=2024").status_code == 404
