@@ -75,6 +75,9 @@ BLOCK_BYTES = 16 << 20  # one Arrow CSV block: some 80,000 policy rows
 HASH_CHUNK = 4 << 20
 PROBE_BYTES = 1 << 20  # a file whose first MiB is not UTF-8 goes to the framework's detector
 MOJIBAKE_SAMPLE_ROWS = 2000  # as the engine
+# From this size on, sealing runs in child processes (staging.SealerProcess); below, starting them
+# would cost more than it saves.
+SEALER_PROCESS_BYTES = 4 << 20
 
 Progress = Callable[[ImportBatch, int, int], None]  # (batch, rows read so far, rows in the file or 0)
 
@@ -322,7 +325,10 @@ class BulkPass:
         header_row, width = self._header(source, read_as, delimiter)
         self.source = (source, encoding, delimiter)
         positions = {step.name: step.index for step in self.engine.steps if step.index >= 0}
-        self.stage = Stage(self.table, batch_id=self.batch.pk, supplied=positions, lock=self.lock)
+        large = path.stat().st_size >= SEALER_PROCESS_BYTES
+        self.stage = Stage(
+            self.table, batch_id=self.batch.pk, supplied=positions, lock=self.lock, process=large
+        )
         self.fields = [f.name for f in FORMATS[self.table] if f.name in positions]
         sql = block_sql(self.table, positions)
         self.positions = positions
@@ -430,9 +436,11 @@ class BulkPass:
         """Step 5: records across rows, references, classification and, unless this is a dry run or
         a strict import with any row refused, the new version."""
         stage = self.stage
-        staged = stage.staged_sql()
-        groups = self._groups(staged)
-        refused = self._references(staged)  # staged row → (column, reason)
+        keys_only = stage.rows_sql()
+        groups = self._groups(keys_only)
+        # The column a reference check needs is in the key for premiums and surrenders.
+        by_key = self.table != "policies" and "policy_no" in self.key
+        refused = self._references(keys_only if by_key else stage.staged_sql())
         wanted = {row for rows in groups.values() for row in rows if row not in self.rejected}
         cells = cells_of_rows(*self.source, wanted | refused.keys())
         drop: set[int] = set()
@@ -606,7 +614,9 @@ def bulk_import(
     try:
         bulk = BulkPass(kind=kind, batch=batch, errors=errors, progress=progress, lock=lock)
         bulk.read(path, scan, scratch)
+        read = time.monotonic()
         bulk.settle(dry_run=dry_run, strict=strict)
+        settled = time.monotonic()
         result = bulk.result
         batch.file_sha256 = scan.done().sha256
         batch.rows_read = result.rows_read
@@ -628,6 +638,7 @@ def bulk_import(
             "capped": result.records["updated"] > len(bulk.changes) and bulk.version is not None,
         }
         batch.details["engine"] = "bulk"
+        batch.details["timings"] = {"read": round(read - started, 3), "settle": round(settled - read, 3)}
         if dry_run:
             batch.status = BatchStatus.DRY_RUN
         elif strict and batch.rejected:

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from xiaobao.book import personal, store
 from xiaobao.book.schema import SCHEMAS
-from xiaobao.book.staging import duck
 from xiaobao.demo.names import CENTRAL_SUB_BRANCHES, GIVEN, SURNAMES
 from xiaobao.lib.idcard import id_check_char
 
@@ -197,18 +196,14 @@ def build(ctx) -> dict:
             status=BatchStatus.DONE,
             finished_at=timezone.now(),
         )
-    con = duck()
-    try:
-        for table, data in book.tables(con, {t: b.pk for t, b in batches.items()}).items():
-            store.write_table(table, data)
-            counts[table] = data.num_rows
-            batch = batches[table]
-            batch.rows_read = batch.created = data.num_rows
-            batch.details = {"demo": True, "records": {"created": data.num_rows}}
-            batch.message = f"演示数据: 新增 {data.num_rows} 行"
-            batch.save()
-    finally:
-        con.close()
+    for table, data in book.tables({t: b.pk for t, b in batches.items()}).items():
+        store.write_table(table, data)
+        counts[table] = data.num_rows
+        batch = batches[table]
+        batch.rows_read = batch.created = data.num_rows
+        batch.details = {"demo": True, "records": {"created": data.num_rows}}
+        batch.message = f"演示数据: 新增 {data.num_rows} 行"
+        batch.save()
     return {f"book_{table}": count for table, count in counts.items()}
 
 
@@ -568,15 +563,15 @@ class BookBuilder:
 
     # ------------------------------------------------------------ tables
 
-    def tables(self, con, batches: dict[str, int]) -> dict[str, pa.Table]:
+    def tables(self, batches: dict[str, int]) -> dict[str, pa.Table]:
         return {
-            "policies": self._policies(con, batches["policies"]),
+            "policies": self._policies(batches["policies"]),
             "premiums": self._premiums(batches["premiums"]),
-            "surrenders": self._surrenders(con, batches["surrenders"]),
+            "surrenders": self._surrenders(batches["surrenders"]),
             "claims": self._claims_table(batches["claims"]),
         }
 
-    def _policies(self, con, batch: int) -> pa.Table:
+    def _policies(self, batch: int) -> pa.Table:
         n = self.n
         numbers = pa.array(self.policy_no.tolist(), pa.string())
         plain = pa.table(
@@ -587,7 +582,7 @@ class BookBuilder:
                 "insured_id_no": pa.array(self.insured_id_no, pa.string()),
             }
         )
-        columns = _sealed(con, "policies", plain, numbers)
+        columns = _sealed("policies", plain, numbers)
         status_date = np.where(self.status == "有效", np.datetime64("NaT"), self.end)
         columns.update(
             policy_no=numbers,
@@ -635,7 +630,7 @@ class BookBuilder:
             },
         )
 
-    def _surrenders(self, con, batch: int) -> pa.Table:
+    def _surrenders(self, batch: int) -> pa.Table:
         rng = self.rng
         idx = np.flatnonzero(self.surrendered & (self.status == "退保"))
         m = len(idx)
@@ -665,7 +660,7 @@ class BookBuilder:
                 "payee_account": pa.array(account, pa.string()),
             }
         )
-        columns = _sealed(con, "surrenders", plain, keys)
+        columns = _sealed("surrenders", plain, keys)
         columns.update(
             policy_no=numbers,
             apply_date=_dates(apply_day),
@@ -738,13 +733,14 @@ def _add_years(days: np.ndarray, years: int) -> np.ndarray:
     return target + np.minimum(day_of_month, month_end)
 
 
-def _sealed(con, table: str, plain: pa.Table, keys: pa.Array) -> dict[str, pa.Array]:
-    columns = personal.derive(con, table, plain)
+def _sealed(table: str, plain: pa.Table, keys: pa.Array) -> dict[str, pa.Array]:
+    from xiaobao.privacy.keys import system_key
+
+    arrays = {name: plain.column(name).combine_chunks() for name in plain.column_names}
+    columns = personal.derive(table, arrays, system_key("token"))
     key = personal.store_key()
-    for name in plain.column_names:
-        columns[f"{name}_enc"] = personal.seal_column(
-            table, name, plain.column(name).combine_chunks(), keys, key=key
-        )
+    for name, array in arrays.items():
+        columns[f"{name}_enc"] = personal.seal_column(table, name, array, keys, key=key)
     return columns
 
 

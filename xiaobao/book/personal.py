@@ -7,18 +7,17 @@ Each personal column `<col>` of schema.PERSONAL is stored as three (see schema.p
   `keys.open_sealed` opens it. The associated data is `book:<table>:<column>:<record key>`: a
   ciphertext copied into another row, column or table no longer opens.
 - `<col>_token`: exactly `personal_token(kind, value)`, the keyed hash customers and cases carry,
-  so a policy's applicant joins a customer or a complainant without decrypting anything. DuckDB
-  computes it as HMAC-SHA256 (RFC 2104 written out with its sha256), a whole column per query.
-- `<col>_masked`: exactly `xiaobao.lib.masking.mask(kind, value)`, as SQL.
+  so a policy's applicant joins a customer or a complainant without decrypting anything.
+- `<col>_masked`: exactly `xiaobao.lib.masking.mask(kind, value)`.
 
 Values arrive normalised and validated (privacy.services.personal_normalize). Empty or missing
 values are NULL in all three columns.
 """
 
+import hashlib
 import os
 from collections.abc import Sequence
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,23 +29,6 @@ from xiaobao.privacy import keys
 STORE_KEY_NAME = "store"
 CIPHER_VERSION = b"\x01"  # the layout of xiaobao.privacy.keys.seal
 HMAC_BLOCK = 64  # SHA-256's block size, the length HMAC pads its key to
-
-# xiaobao.lib.masking, one CASE per kind; {v} is the normalised, non-empty value.
-MASK_SQL = {
-    "name": (
-        "CASE WHEN length({v}) <= 1 THEN '*' WHEN length({v}) = 2 THEN left({v}, 1) || '*' "
-        "ELSE left({v}, 1) || repeat('*', length({v}) - 2) || right({v}, 1) END"
-    ),
-    "phone": (
-        "CASE WHEN length({v}) <= 7 THEN repeat('*', greatest(length({v}) - 2, 0)) || right({v}, 2) "
-        "ELSE left({v}, 3) || repeat('*', length({v}) - 7) || right({v}, 4) END"
-    ),
-    "id_no": (
-        "CASE WHEN length({v}) <= 8 THEN repeat('*', length({v})) "
-        "ELSE left({v}, 4) || repeat('*', length({v}) - 8) || right({v}, 4) END"
-    ),
-    "account": "CASE WHEN length({v}) > 4 THEN '****' || right({v}, 4) ELSE '****' END",
-}
 
 
 def store_key() -> bytes:
@@ -109,47 +91,70 @@ def open_value(table: str, column: str, key: str, blob: bytes) -> str:
     return keys.open_sealed(store_key(), bytes(blob), aad(table, column, key)).decode()
 
 
-def token_params() -> dict[str, bytes]:
-    """The HMAC pads of the token key, bound as $ipad and $opad by token_sql()."""
-    key = keys.system_key("token").ljust(HMAC_BLOCK, b"\x00")
-    return {"ipad": bytes(b ^ 0x36 for b in key), "opad": bytes(b ^ 0x5C for b in key)}
+def _stars(count: pa.Array) -> pa.Array:
+    return pc.binary_repeat(pa.scalar("*"), pc.max_element_wise(count, 0))
 
 
-def token_sql(kind: str, value: str) -> str:
-    """SQL for personal_token(kind, value) over the expression `value` (NULL when empty)."""
-    return (
-        f"CASE WHEN {value} IS NULL OR {value} = '' THEN NULL ELSE "
-        f"left(sha256($opad || unhex(sha256($ipad || encode('{kind}:' || {value})))), 40) END"
-    )
+def mask_column(kind: str, values: pa.Array) -> pa.Array:
+    """xiaobao.lib.masking.mask over a whole column of normalised, non-empty values."""
+    length = pc.utf8_length(values)
+    join = pc.binary_join_element_wise
+    reversed_values = pc.utf8_reverse(values)
+
+    def head(n: int) -> pa.Array:
+        return pc.utf8_slice_codeunits(values, 0, n)
+
+    def tail(n: int) -> pa.Array:
+        return pc.utf8_reverse(pc.utf8_slice_codeunits(reversed_values, 0, n))
+
+    def fewer(n: int) -> pa.Array:
+        return pc.subtract(length, n)
+
+    if kind == "name":
+        two = join(head(1), "*", "")
+        more = join(head(1), _stars(fewer(2)), tail(1), "")
+        return pc.if_else(
+            pc.less_equal(length, 1), pa.scalar("*"), pc.if_else(pc.equal(length, 2), two, more)
+        )
+    if kind == "phone":
+        short = join(_stars(fewer(2)), tail(2), "")
+        return pc.if_else(pc.less_equal(length, 7), short, join(head(3), _stars(fewer(7)), tail(4), ""))
+    if kind == "id_no":
+        return pc.if_else(
+            pc.less_equal(length, 8), _stars(length), join(head(4), _stars(fewer(8)), tail(4), "")
+        )
+    return pc.if_else(pc.greater(length, 4), join("****", tail(4), ""), pa.scalar("****"))
 
 
-def mask_sql(kind: str, value: str) -> str:
-    return f"CASE WHEN {value} IS NULL OR {value} = '' THEN NULL ELSE {MASK_SQL[kind].format(v=value)} END"
-
-
-def derive(con: duckdb.DuckDBPyConnection, table: str, plain: pa.Table) -> dict[str, pa.Array]:
-    """`<col>_token` and `<col>_masked` for a table of plain personal values (one column per personal
-    column of `table`). Each distinct value of a kind is hashed once: a person named on several rows,
-    or as both applicant and insured, costs one HMAC."""
+def derive(table: str, plain: dict[str, pa.Array], token_key: bytes) -> dict[str, pa.Array]:
+    """`<col>_token` and `<col>_masked` for plain personal values (one array per personal column of
+    `table`). Each distinct value of a kind is hashed and masked once: a person named on several
+    rows, or as both applicant and insured, costs one HMAC. The HMAC is RFC 2104 with the key's
+    inner and outer states computed once (hashlib runs SHA-256 in OpenSSL); personal_token is the
+    same function, one value at a time."""
     kinds = PERSONAL[table]
-    out: dict[str, pa.Array] = {}
+    padded = token_key.ljust(HMAC_BLOCK, b"\x00")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
     by_kind: dict[str, list[str]] = {}
-    for column in plain.column_names:
+    for column in plain:
         by_kind.setdefault(kinds[column], []).append(column)
-    params = token_params()
+    out: dict[str, pa.Array] = {}
     for kind, columns in by_kind.items():
-        arrays = [plain.column(c).combine_chunks() for c in columns]
+        arrays = [plain[c] for c in columns]
         distinct = pc.unique(pa.concat_arrays(arrays)).drop_null()
-        con.register("_book_distinct", pa.table({"v": distinct}))
-        try:
-            derived = con.sql(
-                f"SELECT {token_sql(kind, 'v')} AS t, {mask_sql(kind, 'v')} AS m FROM _book_distinct",
-                params=params,
-            ).to_arrow_table()
-        finally:
-            con.unregister("_book_distinct")
-        tokens = derived.column("t").combine_chunks()
-        masks = derived.column("m").combine_chunks()
+        distinct = distinct.filter(pc.not_equal(distinct, ""))
+        prefix = f"{kind}:".encode()
+
+        def token(value: str, prefix: bytes = prefix) -> str:
+            h = inner.copy()
+            h.update(prefix + value.encode())
+            o = outer.copy()
+            o.update(h.digest())
+            return o.hexdigest()[:40]
+
+        tokens = pa.array(list(map(token, distinct.to_pylist())), pa.string())
+        masks = mask_column(kind, distinct)
         for column, array in zip(columns, arrays, strict=True):
             where = pc.index_in(array, value_set=distinct)
             out[f"{column}_token"] = tokens.take(where)

@@ -4,9 +4,9 @@ An import never edits a version in place. It:
 
 1. takes the table's writer lock (an flock on `<table>/.lock`, released by the kernel even on
    kill -9) and removes what killed writers left behind (store.cleanup_scratch);
-2. appends its validated rows, a batch at a time, to a scratch directory: `part-0.parquet` in the
+2. appends its validated rows, a batch at a time, to a scratch directory: `part-*.parquet` in the
    table's own schema (personal values already sealed, tokenised and masked: no plain personal data
-   ever touches the disk, not even in scratch) and, in lockstep, `rows.parquet` with each row's
+   ever touches the disk, not even in scratch) and, in lockstep, `rows-*.parquet` with each row's
    number in the file and its key;
 3. at the end computes, with DuckDB over the Parquet files, the new version = (current rows whose key
    is not in the file) ∪ (the file's rows), classifies every file row as created, updated or
@@ -24,8 +24,11 @@ columns compare by token, since two encryptions of one value differ.
 """
 
 import fcntl
+import json
 import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from xiaobao.book import personal, store
 from xiaobao.book.schema import KEYS, PERSONAL, SCHEMAS
+from xiaobao.book.sealer import StageWriter, pack
+from xiaobao.privacy.keys import system_key
 
 COMPRESSION = "zstd"  # of committed versions; tests switch it off to search the bytes for plain text
 ROW_GROUP_ROWS = 256 * 1024
@@ -164,11 +168,74 @@ def supplied_columns(table: str, names: Iterable[str]) -> set[str]:
     return out
 
 
+SEALERS = 2  # child processes sealing and writing for the bulk pass, one per core of a small server
+
+
+class SealerProcess:
+    """One `python -m xiaobao.book.sealer` child and the Arrow IPC stream to its stdin."""
+
+    def __init__(self, log: Path, **header: Any) -> None:
+        self.log = log  # a file, not a pipe: a full pipe would block the child
+        with log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "xiaobao.book.sealer"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
+        self.process.stdin.write(json.dumps(header).encode() + b"\n")
+        self.stream: pa.ipc.RecordBatchStreamWriter | None = None
+
+    def send(self, batch: pa.RecordBatch) -> None:
+        try:
+            if self.stream is None:
+                self.stream = pa.ipc.new_stream(self.process.stdin, batch.schema)
+            self.stream.write_batch(batch)
+        except (BrokenPipeError, OSError):
+            raise self.failure() from None
+
+    def finish(self) -> None:
+        try:
+            if self.stream is not None:
+                self.stream.close()
+            self.process.stdin.close()
+        except (BrokenPipeError, OSError):
+            raise self.failure() from None
+        out = self.process.stdout.read()
+        if self.process.wait() != 0 or not out.startswith(b"ok"):
+            raise self.failure()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def failure(self) -> RuntimeError:
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        return RuntimeError(
+            f"写入暂存文件的进程出错 (退出码 {self.process.returncode}): {lines[-1] if lines else ''}"
+        )
+
+
 class Stage:
-    """The rows of one import on their way to a new version (see the module docstring)."""
+    """The rows of one import on their way to a new version (see the module docstring).
+
+    Rows are tokenised and masked here (DuckDB) and sealed and written by a StageWriter, in a thread
+    or, with `process=True`, in a child process (xiaobao.book.sealer), which lets sealing run beside
+    the caller's DuckDB queries instead of waiting for the GIL they hold.
+    """
 
     def __init__(
-        self, table: str, *, batch_id: int, supplied: Iterable[str], lock: TableLock | None = None
+        self,
+        table: str,
+        *,
+        batch_id: int,
+        supplied: Iterable[str],
+        lock: TableLock | None = None,
+        process: bool = False,
     ) -> None:
         """`lock`: the table's lock when the caller already holds it (and has cleaned up)."""
         self.table = table
@@ -179,24 +246,36 @@ class Stage:
         self._own_lock = lock is None
         self.lock = lock or TableLock(table)
         self.cleaned = store.cleanup_scratch(table) if lock is None else 0
-        self.dir = store.begin_version(table)  # part-0.parquet: may become the version as it is
-        self.side = store.begin_version(table)  # rows.parquet, DuckDB's spill files
-        self.rows_schema = pa.schema(
-            [pa.field("_row", pa.int64()), *(self.schema.field(k) for k in self.key)]
-        )
-        self._data = pq.ParquetWriter(
-            self.dir / "part-0.parquet", self.schema, **parquet_options(self.schema)
-        )
-        self._rows = pq.ParquetWriter(self.side / "rows.parquet", self.rows_schema, compression="lz4")
+        self.dir = store.begin_version(table)  # part-*.parquet: may become the version as it is
+        self.side = store.begin_version(table)  # rows-*.parquet, DuckDB's spill files
         self.con = duck(self.side)
-        self.store_key = personal.store_key()  # read here: the writer thread opens no database connection
+        # Read here: neither writer opens a database connection.
+        store_key, token_key = personal.store_key(), system_key("token")
         self.count = 0
         self._closed = False
         self._classified = False
-        # Sealing holds the GIL while DuckDB and Arrow do not: a writer thread seals and writes one
-        # batch while the caller parses the next.
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
         self._failure: BaseException | None = None
+        self._batches = 0
+        self._children: list[SealerProcess] = []
+        if process:
+            for i in range(SEALERS):
+                self._children.append(
+                    SealerProcess(
+                        self.side / f"sealer-{i}.log",
+                        table=table,
+                        batch=batch_id,
+                        key=store_key.hex(),
+                        token_key=token_key.hex(),
+                        data=str(self.dir / f"part-{i}.parquet"),
+                        rows=str(self.side / f"rows-{i}.parquet"),
+                    )
+                )
+            return
+        data, rows = self.dir / "part-0.parquet", self.side / "rows-0.parquet"
+        self._writer = StageWriter(
+            table=table, batch_id=batch_id, store_key=store_key, token_key=token_key, data=data, rows=rows
+        )
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._drain, name=f"book-stage-{table}", daemon=True)
         self._thread.start()
 
@@ -205,17 +284,23 @@ class Stage:
     def add(self, rows: pa.Array, values: dict[str, pa.Array], plain: pa.Table | None) -> None:
         """Append rows: their numbers in the file, their typed columns by name (any subset of the
         schema's plain columns, missing ones are NULL) and their plain personal values (one column
-        per personal column supplied; tokenised and masked here, sealed by the writer thread)."""
+        per personal column supplied, which the writer tokenises, masks and seals)."""
         if self._failure is not None:
             raise self._failure
         n = len(rows)
         if n == 0:
             return
         keys = self._key_text(values)
-        derived = {}
-        if plain is not None and plain.num_columns:
-            derived = personal.derive(self.con, self.table, plain)
-        self._queue.put((rows, values, plain, keys, derived))
+        plains: dict[str, pa.Array] = {}
+        if plain is not None:
+            plains = {name: plain.column(name).combine_chunks() for name in plain.column_names}
+        if self._children:
+            # Round robin: each child seals and writes every SEALERS-th batch into its own files.
+            child = self._children[self._batches % len(self._children)]
+            child.send(pack(rows, values, plains, keys, self.schema))
+        else:
+            self._queue.put((rows, values, plains, keys))
+        self._batches += 1
         self.count += n
 
     def _key_text(self, values: dict[str, pa.Array]) -> pa.Array:
@@ -228,47 +313,25 @@ class Stage:
         while (item := self._queue.get()) is not None:
             if self._failure is None:
                 try:
-                    self._write(*item)
+                    self._writer.write(*item)
                 except BaseException as exc:  # re-raised in the caller's thread
                     self._failure = exc
-
-    def _write(self, rows, values, plain, keys, derived) -> None:
-        n = len(rows)
-        columns: dict[str, pa.Array] = dict(values)
-        columns.update(derived)
-        if plain is not None:
-            for name in plain.column_names:
-                columns[f"{name}_enc"] = personal.seal_column(
-                    self.table, name, plain.column(name).combine_chunks(), keys, key=self.store_key
-                )
-        columns["_batch"] = pa.array(np.full(n, self.batch_id, dtype=np.int64))
-        arrays = []
-        for f in self.schema:
-            array = columns.get(f.name)
-            if array is None:
-                array = pa.nulls(n, f.type)
-            elif not array.type.equals(f.type):
-                array = array.cast(f.type)
-            arrays.append(array)
-        self._data.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema), row_group_size=n)
-        self._rows.write_batch(
-            pa.RecordBatch.from_arrays(
-                [rows.cast(pa.int64()), *(columns[k].cast(self.schema.field(k).type) for k in self.key)],
-                schema=self.rows_schema,
-            )
-        )
 
     # ------------------------------------------------------------ finishing
 
     def _close_writers(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-            self._thread.join()
-            self._data.close()
-            self._rows.close()
-            if self._failure is not None:
-                raise self._failure
+        if self._closed:
+            return
+        self._closed = True
+        if self._children:
+            for child in self._children:
+                child.finish()
+            return
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.close()
+        if self._failure is not None:
+            raise self._failure
 
     def finish(
         self,
@@ -300,6 +363,10 @@ class Stage:
             self.abort()
 
     def abort(self) -> None:
+        if self._children and not self._closed:
+            self._closed = True
+            for child in self._children:
+                child.kill()  # nothing they wrote will be used
         try:
             self._close_writers()
         except BaseException:  # noqa: S110 - aborting anyway; the caller has the error that led here
@@ -311,17 +378,28 @@ class Stage:
         if self._own_lock:
             self.lock.release()
 
+    def rows_sql(self) -> str:
+        """The staged rows' numbers and keys only (`_row` and the key columns): cheaper to scan than
+        staged_sql() when nothing else is needed."""
+        self._close_writers()
+        return f"read_parquet('{self.side / 'rows-*.parquet'}')"
+
     def staged_sql(self, drop: list[int] = ()) -> str:
         """The staged rows (table columns plus `_row`), without the dropped ones, as a subquery.
         Readable once add() is over (the writers are closed on first use)."""
         self._close_writers()
-        data = f"read_parquet('{self.dir / 'part-0.parquet'}', file_row_number = true)"
-        rows = f"read_parquet('{self.side / 'rows.parquet'}', file_row_number = true)"
+        # part-i.parquet and rows-i.parquet were written in lockstep by writer i.
+        data = f"read_parquet('{self.dir / 'part-*.parquet'}', file_row_number = true, filename = true)"
+        rows = f"read_parquet('{self.side / 'rows-*.parquet'}', file_row_number = true, filename = true)"
+        on = (
+            "d.file_row_number = r.file_row_number AND "
+            "regexp_extract(d.filename, 'part-([0-9]+)', 1) = regexp_extract(r.filename, 'rows-([0-9]+)', 1)"
+        )
         where = ""
         if drop:
             self.con.register("_book_drop", pa.table({"_row": pa.array(drop, pa.int64())}))
             where = "WHERE r._row NOT IN (SELECT _row FROM _book_drop)"
-        return f"(SELECT d.* EXCLUDE (file_row_number), r._row FROM {data} d JOIN {rows} r USING (file_row_number) {where})"
+        return f"(SELECT d.* EXCLUDE (file_row_number, filename), r._row FROM {data} d JOIN {rows} r ON {on} {where})"
 
     def _finish(self, *, commit: bool, drop: list[int], log_changes: bool) -> Outcome:
         outcome = Outcome()

@@ -1,7 +1,8 @@
 """kill -9 in the middle of an import: the store keeps its previous version, and a rerun completes.
 
 The import runs as its own process (`python -m xiaobao import policies BIG.csv`, and the same with
-`book-import`) on a throw-away data folder with its own SQLite database, migrated once per module.
+`book-import`, whose big file is sealed by child processes that must go when their import does) on a
+throw-away data folder with its own SQLite database, migrated once per module.
 """
 
 import os
