@@ -93,7 +93,9 @@ INSTALLED_APPS = [
     "xiaobao.reviews",
     "xiaobao.governance",
     "xiaobao.training",
+    "xiaobao.risk",
     "xiaobao.assessment",
+    "xiaobao.reports",
     "xiaobao.home",
     "xiaobao.demo",
 ]

@@ -16,5 +16,7 @@ urlpatterns = [
     path("governance/", include("xiaobao.governance.urls")),
     path("training/", include("xiaobao.training.urls")),
     path("assessment/", include("xiaobao.assessment.urls")),
+    path("risk/", include("xiaobao.risk.urls")),
+    path("reports/", include("xiaobao.reports.urls")),
     path("api/v1/", include("xiaobao.cases.api")),
 ]
