@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaobao.lib.envvars import (
     env_bool,
+    env_choice,
     env_database,
     env_int,
     env_list,
@@ -175,6 +176,8 @@ EMAIL_TIMEOUT = 10
 
 # Reminders (xiaobao worker): how early "due soon" fires, and the group-bot webhooks.
 XIAOBAO_REMINDER_DUE_SOON_WORKDAYS = env_int("XIAOBAO_REMINDER_DUE_SOON_WORKDAYS", 1, minimum=0)
+# The engine of the KPI expressions (xiaobao.kpi.backends): embedded DuckDB, or Spark for big books.
+XIAOBAO_ANALYTICS_BACKEND = env_choice("XIAOBAO_ANALYTICS_BACKEND", "duckdb", ("duckdb", "spark"))
 XIAOBAO_WECOM_WEBHOOK = env_str("XIAOBAO_WECOM_WEBHOOK", "")
 XIAOBAO_DINGTALK_WEBHOOK = env_str("XIAOBAO_DINGTALK_WEBHOOK", "")
 XIAOBAO_DINGTALK_SECRET = env_str("XIAOBAO_DINGTALK_SECRET", "")

@@ -35,6 +35,7 @@ def test_with_nothing_set_you_get_the_embedded_demo(tmp_path):
         ("XIAOBAO_ALLOWED_HOSTS", "a,,b"),
         ("XIAOBAO_MODE", "staging"),
         ("XIAOBAO_SECRET_KEY", "short"),
+        ("XIAOBAO_ANALYTICS_BACKEND", "hadoop"),
     ],
 )
 def test_a_malformed_value_stops_start_up_naming_the_variable(tmp_path, variable, value):

@@ -61,7 +61,7 @@ def test_the_home_page_is_the_units_dashboard_with_drill_down_links(client, scen
     assert "/cases/?kind=%E6%8A%95%E8%AF%89&amp;from=2024-01-01&amp;to=2024-12-31&amp;unit=C1" in html
     assert "/book/surrenders/?org=C1&amp;from=2024-01-01&amp;to=2024-12-31" in html
     assert "/book/policies/?org=C1&amp;from=2022-12-01&amp;to=2023-11-30" in html  # the 13-month cohort
-    assert "/book/claims/?org=C1&amp;from=2024-01-01&amp;to=2024-12-31&amp;status=paid" in html
+    assert "/book/claims/?org=C1&amp;from=2024-01-01&amp;to=2024-12-31&amp;date=payment_date" in html
     assert "66.67%" in html  # persistency 13m for C1: 4000 / 6000
     # The CSP allows no inline script: every script is a file or JSON data.
     for tag in re.findall(r"<script[^>]*>", html):
@@ -122,6 +122,22 @@ def test_the_kpi_page_lists_every_figure_with_its_definition_and_groups(client, 
     bad = client.get(reverse("kpi-index") + "?period=2024-00")
     assert bad.status_code == 400 and "期间格式应为" in bad.content.decode()
     assert client.get(reverse("kpi-index") + "?unit=C2").status_code == 404
+
+
+def test_every_drill_link_into_the_core_data_pages_is_a_filter_those_pages_accept(client, scenario, alice):
+    html = page(client, alice, reverse("kpi-index") + "?period=2024")[1]
+    links = sorted(set(re.findall(r'href="(/book/[a-z]+/\?[^"]+)"', html)))
+    assert {link.split("?")[0] for link in links} == {
+        "/book/policies/",
+        "/book/surrenders/",
+        "/book/claims/",
+    }, links
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        body = response.content.decode()
+        assert response.status_code == 200 and 'role="alert"' not in body, (link, body[:2000])
+    claims = client.get("/book/claims/?org=C1&from=2024-01-01&to=2024-12-31&status=paid").content.decode()
+    assert 'role="alert"' in claims  # the filter the links used to carry is refused
 
 
 def test_drill_down_lists_the_exact_population_masked(client, scenario, alice):
