@@ -1,0 +1,166 @@
+"""The year-end summary, read back from the .docx and checked against the records, through the same
+sources the report uses (the education and case commands, the pre-fill registry, the KPI snapshot)."""
+
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from xiaobao.assessment.sources import figure_for
+from xiaobao.kpi.models import KpiSnapshot
+from xiaobao.kpi.registry import format_value
+from xiaobao.org.models import Unit
+from xiaobao.reports.word import document_text
+
+BRANCH = "8637"
+
+
+def command(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def read(path) -> str:
+    return document_text(path)
+
+
+BAD = re.compile(r"(?<![A-Za-z_])(None|nan|NaN|inf|Infinity)(?![A-Za-z_])|ZeroDivision|Traceback|[{}]")
+
+
+def assert_clean(text: str) -> None:
+    """No "None", "nan", "inf", division error or unfilled {placeholder} anywhere in the document."""
+    assert BAD.search(text) is None, BAD.search(text)
+
+
+def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
+    target = tmp_path / "2024.docx"
+    printed = command("report", "yearend", "--year", "2024", "--unit", BRANCH, "-o", str(target))
+    text = read(target)
+    snapshot_id = int(re.search(r"指标快照 #(\d+)", printed).group(1))
+    snapshot = KpiSnapshot.objects.get(pk=snapshot_id)
+    assert snapshot.period == "2024" and snapshot.unit.code == BRANCH
+    branch = Unit.objects.get(code=BRANCH)
+
+    # Structure of the seed.
+    for heading in (
+        "一、消保工作开展情况",
+        "(一)推进消保体制机制建设",
+        "(二)加强风险管控力度",
+        "(三)推动开展金融知识普及宣传",
+        "二、下一步消保重点工作",
+        "附录 数据来源与口径",
+    ):
+        assert heading in text
+
+    # Education: what `xiaobao education stats` says, in the seed's sentences.
+    edu = json.loads(command("education", "stats", "--year", "2024", "--unit", BRANCH, "--format", "json"))
+    assert f"年度共举办线下金融教育活动{edu['offline_events']}场,触及消费者约{edu['offline_reach']}人" in text
+    assert f"推动制作{edu['videos']}部金融教育相关视频" in text
+    assert f"原创“以案说险”{edu['case_articles']}篇" in text
+    assert f"发布原创宣传稿件{edu['published_pieces']}篇,媒体报道{edu['media_reports']}次" in text
+    assert f"线上触及消费者约{edu['online_reach']}人" in text
+
+    # Complaints and work orders: the registry's figures and the case statistics.
+    complaints = figure_for("cases.complaints", branch, 2024)["value"]
+    forwarded = figure_for("cases.regulator_forwarded", branch, 2024)["value"]
+    on_time = figure_for("cases.complaint_on_time_rate", branch, 2024)["value"]
+    assert f"全年受理投诉{int(complaints)}件,投诉按时办理率{on_time:.2f}%" in text
+    assert ("实现监管投诉零转办" in text) == (forwarded == 0)
+
+    # Governance, training, reviews: the registry.
+    meetings = figure_for("governance.committee_meetings", branch, 2024)["value"]
+    drills = figure_for("governance.drills", branch, 2024)["value"]
+    sessions = figure_for("training.sessions", branch, 2024)["value"]
+    reviews = figure_for("reviews.done", branch, 2024)["value"]
+    assert f"召开消保工作事务委员会{int(meetings)}次" in text
+    assert f"开展消保应急演练{int(drills)}次" in text
+    assert f"员工消保培训{int(sessions)}场" in text
+    assert f"完成消保审查{int(reviews)}项" in text
+
+    # KPIs: the cited snapshot's values.
+    results = snapshot.results
+    assert f"评级{results['quality_grade']['value']}" in text
+    assert f"年度服务质量指数{format_value('quality_index', results['quality_index']['value'])}" in text
+    p13 = results["persistency_13m"]["value"]
+    assert f"13个月保费继续率{p13 * 100:.2f}%" in text
+    assert f"年度保单退保率{results['surrender_rate_policies']['value'] * 100:.2f}%" in text
+
+    # Figures nobody provides yet read 暂无数据; nothing reads None, nan or a division error.
+    assert "全年退保风险预警暂无数据" in text
+    assert_clean(text)
+
+    # The appendix traces figures to their source and the snapshot.
+    assert f"kpi.persistency_13m\t#{snapshot_id}" in text
+    assert "education.stats.offline_events\t—" in text
+    assert "cases.regulator_forwarded" in text
+
+
+def test_the_demo_matches_the_seed_summary(demo, tmp_path):
+    """The seed's figures that records can hold, as the demo's records give them."""
+    target = tmp_path / "2024.docx"
+    command("report", "yearend", "--year", "2024", "--unit", BRANCH, "-o", str(target))
+    text = read(target)
+    assert "年度共举办线下金融教育活动18场,触及消费者约9500人" in text
+    assert (
+        "推动制作6部金融教育相关视频。原创“以案说险”4篇,发布原创宣传稿件24篇,媒体报道52次,线上触及消费者约25000人"
+        in text
+    )
+    assert "实现监管投诉零转办" in text
+
+
+def test_a_year_without_records_says_so(tree, tmp_path):
+    target = tmp_path / "2031.docx"
+    command("report", "yearend", "--year", "2031", "--unit", "C1", "-o", str(target))
+    text = read(target)
+    assert "说明: 系统中没有甲中心支公司2031年的业务记录" in text
+    assert "全年受理投诉0件,投诉按时办理率暂无数据" in text
+    assert "年度共举办线下金融教育活动0场" in text
+    assert_clean(text)
+
+
+def test_reproducing_with_a_snapshot_of_another_period_is_refused(tree, tmp_path):
+    from django.core.management.base import CommandError
+
+    command("report", "yearend", "--year", "2030", "--unit", "C1", "-o", str(tmp_path / "a.docx"))
+    other = KpiSnapshot.objects.get()
+    with pytest.raises(CommandError, match="与报告期间或机构不符"):
+        command(
+            "report",
+            "yearend",
+            "--year",
+            "2031",
+            "--unit",
+            "C1",
+            "--snapshot",
+            str(other.pk),
+            "-o",
+            str(tmp_path / "b.docx"),
+        )
+    # the same snapshot reproduces its own year without freezing a new one
+    command(
+        "report",
+        "yearend",
+        "--year",
+        "2030",
+        "--unit",
+        "C1",
+        "--snapshot",
+        str(other.pk),
+        "-o",
+        str(tmp_path / "c.docx"),
+    )
+    assert KpiSnapshot.objects.count() == 1
+
+
+def test_bad_arguments(tree, tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--year 2024"):
+        command("report", "yearend", "-o", str(tmp_path / "x.docx"))
+    with pytest.raises(CommandError, match=".docx"):
+        command("report", "yearend", "--year", "2024", "-o", str(tmp_path / "x.pdf"))
+    with pytest.raises(CommandError, match="不存在"):
+        command("report", "yearend", "--year", "2024", "--unit", "NOPE", "-o", str(tmp_path / "x.docx"))
