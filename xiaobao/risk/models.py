@@ -1,0 +1,166 @@
+"""退保风险监测: alerts from the surrender series and the ring scan, their investigation, and the
+疑似退保黑产信息库 (watchlist) that intake checks.
+
+An alert is one row whatever its kind; its investigation is a list of AlertEvent rows (assignment,
+notes, evidence, confirm, dismiss), so the queue, the audit trail and the year's figures all come
+from the same tables.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertKind(models.TextChoices):
+    SERIES = "series", _("退保序列异常")  # a surrender series jumped against its history or peers
+    CLUSTER = "cluster", _("疑似退保黑产团伙")  # records linked by shared tokens or template texts
+
+
+class AlertStatus(models.TextChoices):
+    NEW = "new", _("待分派")  # found by a scan, nobody on it yet
+    INVESTIGATING = "investigating", _("调查中")  # assigned to an investigator
+    CONFIRMED = "confirmed", _("已确认")  # the investigator confirmed it (with a reason)
+    DISMISSED = "dismissed", _("已排除")  # a coincidence or a legitimate pattern (with a reason)
+
+
+# action → (allowed from, to). Services check this table; views never assign status.
+ALERT_TRANSITIONS = {
+    "assign": ({AlertStatus.NEW, AlertStatus.INVESTIGATING}, AlertStatus.INVESTIGATING),
+    "confirm": ({AlertStatus.NEW, AlertStatus.INVESTIGATING}, AlertStatus.CONFIRMED),
+    "dismiss": ({AlertStatus.NEW, AlertStatus.INVESTIGATING}, AlertStatus.DISMISSED),
+    "reopen": ({AlertStatus.CONFIRMED, AlertStatus.DISMISSED}, AlertStatus.INVESTIGATING),
+}
+OPEN_ALERT_STATUSES = {AlertStatus.NEW, AlertStatus.INVESTIGATING}
+
+
+class Alert(models.Model):
+    kind = models.CharField(_("类型"), max_length=8, choices=AlertKind.choices, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AlertStatus.choices, default=AlertStatus.NEW, db_index=True
+    )
+    # A stable digest of what the alert is about (the cluster's members, or the series and month), so
+    # a re-run of the scan updates the alert instead of opening a second one.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("所属机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    score = models.FloatField(_("风险分"), default=0)
+    reasons = models.JSONField(_("原因"), default=list, blank=True)  # Chinese sentences
+    policy_nos = models.JSONField(_("涉及保单"), default=list, blank=True)
+    case_nos = models.JSONField(_("涉及工单"), default=list, blank=True)
+    size = models.PositiveIntegerField(_("记录数"), default=0)
+    # Shared identifiers of a cluster: [{"kind": "phone", "token": ..., "masked": ..., "holders": n}]
+    links = models.JSONField(_("共享信息"), default=list, blank=True)
+    details = models.JSONField(_("明细"), default=dict, blank=True)
+    period = models.CharField(_("期间"), max_length=16, blank=True)  # series alerts: "2025-06"
+    as_of = models.DateField(_("扫描基准日"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("调查人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("结论理由"), blank=True)
+    decided_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+    cases = models.ManyToManyField("cases.Case", verbose_name=_("关联工单"), blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "-pk"]
+        verbose_name = _("风险预警")
+        verbose_name_plural = _("风险预警")
+        indexes = [models.Index(fields=["unit", "status"], name="risk_alert_unit_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ALERT_STATUSES
+
+
+class AlertEvent(models.Model):
+    """One step of an investigation: assignment, note, evidence, confirm, dismiss, reopen."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=16)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}:{self.action}"
+
+
+class AlertEvidence(models.Model):
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="risk/evidence/")
+    original_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class WatchKind(models.TextChoices):
+    PHONE = "phone", _("电话")
+    ACCOUNT = "account", _("银行账号")
+    NAME = "name", _("姓名")
+
+
+class WatchEntry(models.Model):
+    """One confirmed phone, account or name of the 疑似退保黑产信息库, held as its keyed-hash token."""
+
+    kind = models.CharField(_("类型"), max_length=8, choices=WatchKind.choices)
+    token = models.CharField(max_length=40, db_index=True)
+    masked = models.CharField(_("显示"), max_length=50)
+    reason = models.TextField(_("列入理由"))
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("确认机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("来源预警"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-pk"]
+        verbose_name = _("黑产信息库条目")
+        verbose_name_plural = _("黑产信息库")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "token"], condition=models.Q(active=True), name="risk_watch_active_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.masked}"
