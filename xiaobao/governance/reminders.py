@@ -20,13 +20,7 @@ A reminder whose item was closed or cancelled, or whose due date moved, before i
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 
-from django.conf import settings
-from django.core.mail import get_connection, send_mail
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xiaobao.accounts.models import Role, User
@@ -34,39 +28,22 @@ from xiaobao.cases.models import Notification, work_calendar
 from xiaobao.cases.reminders import due_soon_until, due_soon_workdays
 from xiaobao.governance.models import ActionItem, ActionReminder, ActionStatus, ReminderThreshold
 from xiaobao.governance.services import unit_leaders
-from xiaobao.lib import webhooks
+from xiaobao.lib import outbox
+from xiaobao.lib.outbox import (  # noqa: F401  (the statuses and limits, as tests and callers read them here)
+    CANCELLED,
+    DIGEST_SIZE,
+    FAILED,
+    MAX_ATTEMPTS,
+    PENDING,
+    SENDING,
+    SENT,
+    Delivery,
+    Message,
+)
 
 logger = logging.getLogger(__name__)
 
-# ActionReminder.status values: pending → sending → sent | failed, or cancelled when the item moved on.
-PENDING = "pending"  # queued, or handed back after a failed attempt
-SENDING = "sending"  # claimed by one worker; sent_at holds the claim time
-SENT = "sent"  # delivered; sent_at holds the delivery time
-FAILED = "failed"  # given up after MAX_ATTEMPTS attempts
-CANCELLED = "cancelled"  # the item was closed, cancelled or re-dated before the reminder went out
-
-MAX_ATTEMPTS = 5
-SENDING_TIMEOUT = dt.timedelta(minutes=10)  # longer than one chunk can take
-INSERT_BATCH = 2000
-DIGEST_SIZE = 15  # reminders per group-bot message: both bots allow 20 messages a minute
-SMTP_TIMEOUT = 10
-LOCMEM_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-NOTIFICATION_MAX = 300
-
-
-@dataclass
-class Delivery:
-    sent: int = 0
-    failed: int = 0
-    cancelled: int = 0
-
-
-@dataclass(frozen=True)
-class Message:
-    subject: str
-    body: str
-    line: str  # one line of a group-bot digest
-    note: str  # the in-app notification
+NOTIFICATION_MAX = outbox.NOTIFICATION_MAX
 
 
 def run(*, today: dt.date | None = None) -> dict[str, int]:
@@ -96,43 +73,12 @@ def sweep(*, today: dt.date | None = None) -> int:
         (ReminderThreshold.DUE_SOON, open_items.filter(due_date__gte=today, due_date__lte=until)),
         (ReminderThreshold.OVERDUE, open_items.filter(due_date__lt=today)),
     ]
-    return sum(_queue(items, threshold=threshold) for threshold, items in clocks)
-
-
-def _queue(items: QuerySet[ActionItem], *, threshold: str) -> int:
-    already = ActionReminder.objects.filter(
-        item=OuterRef("pk"), threshold=threshold, due_date=OuterRef("due_date")
-    )
-    missing = items.filter(~Exists(already)).order_by("pk")
-    queued, last_pk = 0, 0
-    while True:
-        page = list(missing.filter(pk__gt=last_pk).values_list("pk", "due_date")[:INSERT_BATCH])
-        if not page:
-            return queued
-        ActionReminder.objects.bulk_create(
-            [ActionReminder(item_id=pk, threshold=threshold, due_date=day) for pk, day in page],
-            ignore_conflicts=True,
-        )
-        queued += len(page)
-        last_pk = page[-1][0]
+    return sum(OUTBOX.queue(items, threshold=threshold) for threshold, items in clocks)
 
 
 def recover_stale(*, now: dt.datetime | None = None) -> int:
     """Hand back rows a dead worker left 'sending'; after MAX_ATTEMPTS they fail for good."""
-    now = now or timezone.now()
-    stale = ActionReminder.objects.filter(status=SENDING).filter(
-        Q(sent_at__lt=now - SENDING_TIMEOUT) | Q(sent_at=None)
-    )
-    note = "发送中断: 处理进程在发送过程中退出"
-    gave_up = stale.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
-        status=FAILED, attempts=F("attempts") + 1, last_error=note + ", 已放弃", sent_at=None
-    )
-    back = stale.filter(attempts__lt=MAX_ATTEMPTS - 1).update(
-        status=PENDING, attempts=F("attempts") + 1, last_error=note + ", 已退回待发送", sent_at=None
-    )
-    if gave_up or back:
-        logger.warning("督办提醒: %s 条发送中断的提醒已退回待发送, %s 条已放弃", back, gave_up)
-    return gave_up + back
+    return OUTBOX.recover_stale(now=now)
 
 
 # --- deliver ----------------------------------------------------------------------------------------
@@ -141,117 +87,12 @@ def recover_stale(*, now: dt.datetime | None = None) -> int:
 def deliver(
     *, batch: int = 200, today: dt.date | None = None, stop: Callable[[], bool] | None = None
 ) -> Delivery:
-    """Send up to `batch` pending reminders.
-
-    1. Read the ids of the oldest pending reminders.
-    2. Take them DIGEST_SIZE at a time; claim each with UPDATE … WHERE status='pending' and keep the
-       rows where exactly one row changed.
-    3. Load the claimed rows with their items; cancel those whose item moved on.
-    4. Post one digest per group bot; a bot failure fails the whole chunk before any email went out.
-    5. Email each reminder's recipients; a failure fails that reminder alone.
-    6. Mark the rest sent and add their in-app notifications in one transaction.
-    """
-    today = today or timezone.localdate()
-    result = Delivery()
-    ids = list(
-        ActionReminder.objects.filter(status=PENDING).order_by("pk").values_list("pk", flat=True)[:batch]
-    )
-    if not ids:
-        return result
-    bots = _bots()
-    mailer = _mailer()
-    for start in range(0, len(ids), DIGEST_SIZE):
-        if stop is not None and stop():
-            break
-        claimed = [pk for pk in ids[start : start + DIGEST_SIZE] if _claim(pk)]
-        if claimed:
-            _deliver_chunk(claimed, today=today, bots=bots, mailer=mailer, result=result)
-    if result.sent or result.failed or result.cancelled:
-        logger.info("督办提醒: 已发送 %s, 失败 %s, 取消 %s", result.sent, result.failed, result.cancelled)
-    return result
+    """Send up to `batch` pending reminders (see outbox.Outbox.deliver)."""
+    return OUTBOX.deliver(batch=batch, today=today, stop=stop, claim=lambda pk: _claim(pk))
 
 
 def _claim(pk: int) -> bool:
-    """Claim one row; True when this worker won it (exactly one row changed)."""
-    return (
-        ActionReminder.objects.filter(pk=pk, status=PENDING).update(status=SENDING, sent_at=timezone.now())
-        == 1
-    )
-
-
-def _bots() -> list[tuple[str, Callable[..., None]]]:
-    bots = []
-    wecom = getattr(settings, "XIAOBAO_WECOM_WEBHOOK", "")
-    if wecom:
-        bots.append(("企业微信", partial(webhooks.wecom_send_text, url=wecom)))
-    dingtalk = getattr(settings, "XIAOBAO_DINGTALK_WEBHOOK", "")
-    if dingtalk:
-        secret = getattr(settings, "XIAOBAO_DINGTALK_SECRET", "") or ""
-        bots.append(("钉钉", partial(webhooks.dingtalk_send_text, url=dingtalk, secret=secret)))
-    return bots
-
-
-def _mailer():
-    """An SMTP connection, or None when no real backend is configured (locmem would only pile up
-    messages in the worker's memory; the in-app list and the bots still carry the reminder)."""
-    if settings.EMAIL_BACKEND == LOCMEM_BACKEND:
-        return None
-    return get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or SMTP_TIMEOUT)
-
-
-def _deliver_chunk(claimed: list[int], *, today: dt.date, bots, mailer, result: Delivery) -> None:
-    reminders = list(
-        ActionReminder.objects.filter(pk__in=claimed)
-        .select_related(
-            "item__owner", "item__unit", "item__created_by", "item__resolution__meeting", "item__drill"
-        )
-        .order_by("pk")
-    )
-    ready: list[tuple[ActionReminder, Message, list[User]]] = []
-    for reminder in reminders:
-        reason = _moved_on(reminder, today=today)
-        if reason:
-            _mark(reminder, status=CANCELLED, last_error=reason)
-            result.cancelled += 1
-            continue
-        people = recipients(reminder)
-        if not people and not bots:
-            _fail(
-                [(reminder, None, [])],
-                "没有可提醒的人员: 责任人账号已停用, 所在机构及上级机构也没有消保管理岗或机构负责人",
-            )
-            result.failed += 1
-            continue
-        ready.append((reminder, reminder_message(reminder, today=today), people))
-    if not ready:
-        return
-
-    for name, send in bots:
-        try:
-            send(content=_digest([message for _, message, _ in ready]))
-        except Exception as exc:  # any failure of a bot fails the chunk; the reason is kept on each row
-            logger.warning("督办提醒: %s群机器人发送失败: %s", name, exc)
-            _fail(ready, f"{name}群机器人: {exc}")
-            result.failed += len(ready)
-            return
-
-    delivered = []
-    for reminder, message, people in ready:
-        addresses = sorted({person.email for person in people if person.email})
-        if mailer is not None and addresses:
-            try:
-                send_mail(
-                    message.subject, message.body, settings.DEFAULT_FROM_EMAIL, addresses, connection=mailer
-                )
-            except Exception as exc:  # SMTP refusals and network errors alike: retry this one later
-                logger.warning("督办提醒: 事项 #%s 的邮件发送失败: %s", reminder.item_id, exc)
-                _fail([(reminder, message, people)], f"邮件: {exc}")
-                result.failed += 1
-                continue
-        delivered.append((reminder, message, people))
-    if delivered:
-        _mark_sent(delivered)
-        result.sent += len(delivered)
+    return OUTBOX.claim(pk)
 
 
 def _moved_on(reminder: ActionReminder, *, today: dt.date) -> str:
@@ -324,56 +165,28 @@ def reminder_message(reminder: ActionReminder, *, today: dt.date) -> Message:
     return Message(subject=subject, body=body, line=line, note=note[:NOTIFICATION_MAX])
 
 
-def _digest(messages: list[Message]) -> str:
-    lines = [
-        f"【消保督办】{len(messages)} 项督办事项需要关注:",
-        *(m.line for m in messages),
-        "请登录消保运营平台处理。",
-    ]
-    return webhooks.truncate_utf8("\n".join(lines))
+class ActionOutbox(outbox.Outbox):
+    model = ActionReminder
+    subject_field = "item"
+    related = ("item__owner", "item__unit", "item__created_by", "item__resolution__meeting", "item__drill")
+    log_label = "督办提醒"
+    digest_title = "【消保督办】{n} 项督办事项需要关注:"
+    nobody = "没有可提醒的人员: 责任人账号已停用, 所在机构及上级机构也没有消保管理岗或机构负责人"
+
+    def moved_on(self, reminder, *, today):
+        return _moved_on(reminder, today=today)
+
+    def recipients(self, reminders):
+        return recipients
+
+    def message(self, reminder, *, today):
+        return reminder_message(reminder, today=today)
+
+    def notification(self, reminder, message, person):
+        return Notification(user=person, message=message.note)
+
+    def describe(self, reminder):
+        return f"事项 #{reminder.item_id}"
 
 
-def _mark(reminder: ActionReminder, *, status: str, last_error: str = "") -> None:
-    # The status guard: a row handed back by recover_stale meanwhile is no longer ours.
-    ActionReminder.objects.filter(pk=reminder.pk, status=SENDING).update(
-        status=status, last_error=last_error[:2000], sent_at=None
-    )
-
-
-def _notifications(items) -> list[Notification]:
-    return [
-        Notification(user=person, message=message.note)
-        for reminder, message, people in items
-        if message is not None
-        for person in people
-    ]
-
-
-def _mark_sent(items: list[tuple[ActionReminder, Message, list[User]]]) -> None:
-    """Mark the rows sent and add the in-app notifications together: both or neither."""
-    with transaction.atomic():
-        changed = ActionReminder.objects.filter(pk__in=[r.pk for r, _, _ in items], status=SENDING).update(
-            status=SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
-        )
-        Notification.objects.bulk_create(_notifications(items))
-    if changed != len(items):
-        logger.warning("督办提醒: %s 条提醒在发送期间被判定为中断, 可能会再发一次", len(items) - changed)
-
-
-def _fail(items, error: str) -> None:
-    """Count a failed attempt: back to pending, or failed after MAX_ATTEMPTS (then the people
-    concerned still hear of it once, in the app)."""
-    error = error[:2000]
-    last = [item for item in items if item[0].attempts + 1 >= MAX_ATTEMPTS]
-    retry = [item[0].pk for item in items if item[0].attempts + 1 < MAX_ATTEMPTS]
-    with transaction.atomic():
-        ActionReminder.objects.filter(pk__in=retry, status=SENDING).update(
-            status=PENDING, attempts=F("attempts") + 1, last_error=error, sent_at=None
-        )
-        if last:
-            ActionReminder.objects.filter(pk__in=[item[0].pk for item in last], status=SENDING).update(
-                status=FAILED, attempts=F("attempts") + 1, last_error=error, sent_at=None
-            )
-            Notification.objects.bulk_create(_notifications(last))
-    for reminder, _, _ in last:
-        logger.error("督办提醒: 事项 #%s 的提醒在 %s 次尝试后放弃: %s", reminder.item_id, MAX_ATTEMPTS, error)
+OUTBOX = ActionOutbox()
