@@ -70,7 +70,7 @@ def _count_display(value) -> str:
     return str(int(value))
 
 
-def _number(value) -> str:
+def number_text(value) -> str:
     """A numerator or denominator as a person reads it: 120,355,080 / 135,579,580, 8,609.62."""
     number = float(value)
     return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
@@ -223,9 +223,9 @@ def _kpi_figure(name: str, kpi_id: str, snapshot: KpiSnapshot) -> Fig:
     if kdef.unit in ("grade", "index") or denominator in (None, 0):
         detail = ""
     elif numerator is None:  # a median: the population size only
-        detail = _("n = %(n)s") % {"n": _number(denominator)}
+        detail = _("n = %(n)s") % {"n": number_text(denominator)}
     else:
-        detail = f"{_number(numerator)} / {_number(denominator)}"
+        detail = f"{number_text(numerator)} / {number_text(denominator)}"
     return Fig(
         name=name,
         label=kdef.label_zh,
