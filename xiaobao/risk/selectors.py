@@ -1,0 +1,73 @@
+"""Reads of the risk app: the alert queue, an alert's surrenders from the Parquet book, the watchlist."""
+
+import duckdb
+from django.db.models import Count, Q, QuerySet
+
+from xiaobao.accounts import access
+from xiaobao.book import store
+from xiaobao.risk.models import Alert, AlertStatus, WatchEntry
+
+SURRENDER_COLUMNS = [
+    "policy_no",
+    "apply_date",
+    "surrender_date",
+    "amount",
+    "cash_value",
+    "full_refund",
+    "apply_channel",
+    "contact_phone_masked",
+    "payee_name_masked",
+    "payee_account_masked",
+    "reason",
+    "complaint_ref",
+]
+
+
+def alert_queue(user, *, status: str = "", kind: str = "") -> QuerySet[Alert]:
+    alerts = access.scope(Alert.objects.select_related("unit", "assignee"), user)
+    if status == "open":
+        alerts = alerts.filter(status__in=[AlertStatus.NEW, AlertStatus.INVESTIGATING])
+    elif status in AlertStatus.values:
+        alerts = alerts.filter(status=status)
+    if kind:
+        alerts = alerts.filter(kind=kind)
+    return alerts.order_by("-score", "-pk")
+
+
+def alert_counts(user) -> dict:
+    return access.scope(Alert.objects.all(), user).aggregate(
+        open=Count("pk", filter=Q(status__in=[AlertStatus.NEW, AlertStatus.INVESTIGATING])),
+        confirmed=Count("pk", filter=Q(status=AlertStatus.CONFIRMED)),
+        dismissed=Count("pk", filter=Q(status=AlertStatus.DISMISSED)),
+    )
+
+
+def alert_surrenders(alert: Alert, *, sealed: bool = False) -> list[dict]:
+    """The alert's surrenders from the book (masked columns; with sealed, also the ciphertexts)."""
+    glob = store.parquet_glob("surrenders")
+    if not glob or not alert.policy_nos:
+        return []
+    columns = list(SURRENDER_COLUMNS)
+    if sealed:
+        columns += ["contact_phone_enc", "payee_name_enc", "payee_account_enc"]
+    con = duckdb.connect()
+    con.register("wanted", _wanted(alert.policy_nos))
+    cursor = con.execute(
+        f"""SELECT {", ".join("s." + c for c in columns)} FROM read_parquet('{glob}') s
+            JOIN wanted USING (policy_no) ORDER BY s.apply_date, s.policy_no"""
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _wanted(policy_nos):
+    import pyarrow as pa
+
+    return pa.table({"policy_no": pa.array(list(policy_nos), pa.string())})
+
+
+def watchlist(user, *, active: bool = True) -> QuerySet[WatchEntry]:
+    """Entries confirmed in the user's scope. (The intake check itself ignores scope: a ring crosses
+    units, and a flag reveals only a masked value.)"""
+    entries = WatchEntry.objects.select_related("unit", "confirmed_by", "alert").filter(active=active)
+    return access.scope(entries, user)
