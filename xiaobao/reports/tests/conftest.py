@@ -12,3 +12,6 @@ def demo(db):
     from xiaobao.demo.builders import build_demo
 
     return build_demo(2024, today=TODAY, scale=0.05)
+
+
+from xiaobao.book.tests.conftest import audit_log_flushable  # noqa: E402, F401  (a transactional test's flush on SQLite)
