@@ -3,17 +3,19 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaobao.accounts import access
 
-# (url name, label, who sees it). Only pages that exist are listed; later issues add theirs here.
+# (url name, label, who sees it[, group]). Entries of the group MANAGE go into the「管理」menu at the
+# end of the navigation bar, so the bar keeps the day-to-day work in one row.
+MANAGE = "manage"
 NAVIGATION = [
     ("home-index", _("工作台"), lambda u: True),
     ("cases-desk", _("投诉与工单"), lambda u: True),
     ("customers-list", _("客户"), lambda u: True),
-    ("org-units", _("机构"), lambda u: True),
-    ("accounts-users", _("用户"), access.is_admin),
-    ("imports-batches", _("导入记录"), access.can_import),
-    ("audit-list", _("审计日志"), access.can_read_audit),
-    ("cases-calendar", _("节假日"), access.is_admin),
-    ("cases-settings", _("工单设置"), access.is_admin),
+    ("org-units", _("机构"), lambda u: True, MANAGE),
+    ("accounts-users", _("用户"), access.is_admin, MANAGE),
+    ("imports-batches", _("导入记录"), access.can_import, MANAGE),
+    ("audit-list", _("审计日志"), access.can_read_audit, MANAGE),
+    ("cases-calendar", _("节假日"), access.is_admin, MANAGE),
+    ("cases-settings", _("工单设置"), access.is_admin, MANAGE),
 ]
 
 
@@ -30,18 +32,25 @@ def nav_entries():
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_manage": []}
     current = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
-    items = []
-    for name, label, allowed in nav_entries():
-        if allowed(user):
-            app = name.split("-")[0]
-            items.append({"url": reverse(name), "label": label, "active": current.startswith(app + "-")})
+    entries = [(n, label, g == [MANAGE]) for n, label, allowed, *g in nav_entries() if allowed(user)]
+    # The page's own entry when it has one; otherwise its app's entry in the bar (a case page → 投诉与工单).
+    exact = any(name == current for name, _, _ in entries)
+    items, manage = [], []
+    for name, label, in_menu in entries:
+        if exact:
+            active = name == current
+        else:
+            active = not in_menu and current.startswith(name.split("-")[0] + "-")
+        (manage if in_menu else items).append({"url": reverse(name), "label": label, "active": active})
     from xiaobao.cases.models import Notification
 
     unread = Notification.objects.filter(user=user, read_at=None).count()
     return {
         "nav_items": items,
+        "nav_manage": manage,
+        "nav_manage_active": any(e["active"] for e in manage),
         "can_reveal": access.can_reveal(user),
         "can_write": access.can_write(user),
         "unread_notifications": unread,
