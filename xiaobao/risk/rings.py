@@ -10,8 +10,9 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
    - account: the payee account of a surrender, the complainant's bank account;
    - name: the payee's name, only where the payee is not the policyholder (a policyholder's own name
      links nothing new, and common names would glue strangers together);
-   - agent: the policy's agent, only on full refunds and 委托代办 surrenders: an agent's ordinary
-     customers are not a ring, while a ring recruited through one insider agent is;
+   - agent: the policy's agent, only on surrenders that were both full refunds and applied for
+     through 委托代办: an agent's ordinary customers are not a ring (nor the odd proxy surrender
+     among them), while a ring working through one insider agent is;
    - policy: a complaint and a surrender of the same policy, or a surrender and the complaint its
      complaint_ref names, are one story.
    Empty and missing tokens never link. A token shared by more than `hub_cap` distinct policyholders
@@ -25,7 +26,8 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
    template, and links nothing either.
 3. Clusters are the connected components of those links (scipy.sparse.csgraph over an edge list: no
    Python loop over records). Only clusters with at least `min_holders` distinct policyholders are kept.
-4. Each cluster is scored 0–100 (weights in WEIGHTS) from: distinct policyholders, the full-refund
+4. Each cluster is scored 0–100 (weights in WEIGHTS) from: distinct policyholders, the most
+   policyholders sharing one identifier, the full-refund
    share of its surrenders, the share of surrenders paid to someone other than the policyholder, the
    share of its complaints that are template texts, the share of complaints forwarded by the regulator
    (监管转办), the share of 委托代办 surrenders, and the burst: the largest share of its records inside
@@ -69,20 +71,24 @@ class RingConfig:
     text_threshold: float = 0.8  # MinHash Jaccard similarity of two template texts
     ngram: int = 3
     num_perm: int = 64
-    min_text_chars: int = 20  # after normalisation; shorter texts are not judged
+    # After normalisation. Hotline summaries (20–45 characters) are too short to tell a ring's template
+    # from the stock phrasing of the staff who type them; 格式化信函 run to a hundred and more.
+    min_text_chars: int = 50
     min_holders: int = 3  # clusters with fewer distinct policyholders are not reported
     burst_days: int = 30
-    alert_score: float = 50.0  # clusters scoring at least this become alerts
+    alert_score: float = 40.0  # clusters scoring at least this become alerts
 
 
-# Points of each feature (all features are shares in [0, 1]; holders is scaled to reach 1 at 10).
+# Points of each feature. All features are in [0, 1]: holders (distinct policyholders) and shared (the
+# most policyholders on one shared phone, account, payee or proxy) are scaled to reach 1 at 10.
 WEIGHTS = {
-    "holders": 25,
+    "holders": 20,
+    "shared": 10,
     "full_refund": 20,
     "payee_differs": 15,
     "template": 15,
     "regulator": 10,
-    "burst": 10,
+    "burst": 5,
     "proxy": 5,
 }
 
@@ -238,7 +244,7 @@ def _token_frame(records: pd.DataFrame) -> pd.DataFrame:
     add("phone", "applicant_phone")
     add("account", "account")
     add("name", "payee_name", records["payee_differs"].fillna(False).to_numpy(dtype=bool))
-    add("agent", "agent", proxy | full)
+    add("agent", "agent", proxy & full)
     add("policy", "policy_no")
     add("policy", "case_no")
     if "complaint_ref" in records:
@@ -385,7 +391,7 @@ LINK_SENTENCES = {
     "proxy": "{n} 位投保人的退保由同一代办人电话 {masked} 委托办理",
     "phone": "{n} 位投保人的记录留有同一电话 {masked}",
     "name": "{n} 位投保人的退保金由同一领款人 {masked} 领取",
-    "agent": "{n} 位投保人的全额或代办退保出自同一业务员 {masked}",
+    "agent": "{n} 位投保人的全额代办退保出自同一业务员 {masked}",
 }
 LINK_ORDER = ["account", "proxy", "name", "phone", "agent"]
 
@@ -401,8 +407,12 @@ def _score(label, part: pd.DataFrame, groups: pd.DataFrame, config: RingConfig) 
     regulator = int(complaints["regulator"].fillna(False).astype(bool).sum())
     template = int(complaints["template"].sum())
     burst = _burst(part["day"].to_numpy(dtype="datetime64[D]"), config.burst_days)
+    shared_holders = 0
+    if len(groups):
+        shared_holders = int(groups.groupby(["kind", "token"])["holder"].nunique().max())
     features = {
         "holders": min(max(n_holders - 1, 0) / 9, 1.0),
+        "shared": min(max(shared_holders - 1, 0) / 9, 1.0),
         "full_refund": full / n_surr if n_surr else 0.0,
         "payee_differs": payee / n_surr if n_surr else 0.0,
         "template": template / n_comp if n_comp else 0.0,

@@ -77,15 +77,20 @@ def test_one_policyholder_on_several_records_is_one_holder():
     assert find_clusters(frame(rows)) == []  # 1 distinct policyholder < min_holders
 
 
-def test_an_agent_links_only_full_refunds_and_proxy_surrenders():
+def test_an_agent_links_only_full_refunds_applied_for_by_a_proxy():
     ordinary = people(20, agent="A900")
+    ordinary += [
+        record(policy_no=f"O{i}", holder=f"o{i}", agent="A900", proxy=i % 2 == 0, full_refund=i % 2 == 1)
+        for i in range(6)
+    ]
     assert find_clusters(frame(ordinary)) == []
     suspicious = [
-        record(policy_no=f"S{i}", holder=f"s{i}", agent="A901", agent_m="A901", proxy=True) for i in range(4)
+        record(policy_no=f"S{i}", holder=f"s{i}", agent="A901", agent_m="A901", proxy=True, full_refund=True)
+        for i in range(4)
     ]
     [cluster] = find_clusters(frame(ordinary + suspicious))
     assert cluster.size == 4
-    assert "4 位投保人的全额或代办退保出自同一业务员 A901" in cluster.reasons
+    assert "4 位投保人的全额代办退保出自同一业务员 A901" in cluster.reasons
 
 
 def test_template_complaints_link_and_are_scored():
@@ -119,9 +124,12 @@ def test_blank_short_and_boilerplate_texts_do_not_match():
 
 def test_different_complaints_do_not_match():
     texts = [
-        "客户反映理赔款迟迟未到账, 已提交全部材料超过三十天, 要求公司尽快赔付并说明延误原因",
-        "客户对续期扣款时间有异议, 称未收到缴费提醒短信, 导致保单进入宽限期, 要求恢复保单效力",
-        "客户称业务员承诺的分红收益与实际到账金额相差很大, 要求公司给出书面解释和补偿方案",
+        "客户反映理赔款迟迟未到账, 已提交全部材料超过三十天, 要求公司尽快赔付并说明延误原因, 客户情绪激动, "
+        "表示如果本周内仍无结果将向监管部门投诉并联系媒体曝光此事",
+        "客户对续期扣款时间有异议, 称未收到缴费提醒短信, 导致保单进入宽限期, 要求恢复保单效力, 并要求公司"
+        "核查短信发送记录, 对未提醒的原因作出书面说明并道歉",
+        "客户称业务员承诺的分红收益与实际到账金额相差很大, 要求公司给出书面解释和补偿方案, 同时要求调取投保"
+        "时的双录视频, 核实业务员当时的销售话术是否存在误导",
     ]
     rows = [record(source="C", case_no=f"C{i}", holder=f"h{i}", text=t) for i, t in enumerate(texts)]
     assert find_clusters(frame(rows), RingConfig(min_holders=2)) == []

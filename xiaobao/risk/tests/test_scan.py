@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from xiaobao.risk.models import Alert, AlertKind
+from xiaobao.risk.rings import RingConfig
 from xiaobao.risk.services import scan_run
 from xiaobao.risk.sources import scan_records
 from xiaobao.risk.tests.factories import planted_book
@@ -43,7 +44,7 @@ def test_the_planted_ring_is_the_only_alert(labels):
     assert "12 件投诉文本高度雷同, 疑为模板投诉 (相似度 ≥ 80%)" in alert.reasons
     # The family is a cluster, but a harmless one; the agent's customers and the switchboard are none.
     by_policy = {p: c for c in result["clusters"] for p in c["policy_nos"]}
-    assert by_policy[labels["family"][0]]["score"] < 50
+    assert by_policy[labels["family"][0]]["score"] < RingConfig().alert_score
     assert not any(p in by_policy for p in labels["agent"] + labels["switchboard"] + labels["others"])
 
 

@@ -151,3 +151,18 @@ def test_the_pack_is_masked_and_a_reveal_is_audited(client, alice, personas, ale
     assert RING_PHONE in cells and "6222000011116789" in cells
     entry = AuditEntry.objects.get(action="risk.pack.reveal")
     assert entry.details["reason"] == "向公安机关报案" and entry.actor == alice
+
+
+def test_year_figures_for_the_report(alice, alert, tree):
+    from django.utils import timezone
+
+    from xiaobao.assessment.sources import figure_for
+    from xiaobao.risk.assessment_sources import alerts, rings_confirmed
+    from xiaobao.risk.services import alert_confirm
+
+    year = timezone.now().year
+    assert rings_confirmed(year, "BR")["value"] == 0
+    alert_confirm(actor=alice, alert=alert, reason="确认")
+    assert alerts(year, tree["BR"])["value"] == Alert.objects.count()
+    assert rings_confirmed(year, "C1")["value"] == 1 and rings_confirmed(year, "C2")["value"] == 0
+    assert figure_for("risk.rings_confirmed", tree["C1"], year)["value"] == 1
