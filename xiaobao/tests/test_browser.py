@@ -35,7 +35,7 @@ def browser():
     # from a thread with a running loop. The tests are plain sync code, so lift the guard for this module only.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        expect.set_options(timeout=10_000)  # a loaded CI machine on PostgreSQL is slower than a laptop
+        expect.set_options(timeout=30_000)  # a loaded CI machine on PostgreSQL is slower than a laptop
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -65,7 +65,7 @@ def page(browser, live_server, audit_log_flushable):
         timezone_id="Asia/Shanghai",
         viewport={"width": 1280, "height": 800},
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()

@@ -73,7 +73,7 @@ def person(browser, live_server, shot):
                 timezone_id="Asia/Shanghai",
                 viewport={"width": 1280, "height": 800},
             )
-            self.context.set_default_timeout(10_000)
+            self.context.set_default_timeout(30_000)
             opened.append(self.context)
             self.page = self.context.new_page()
             self.watch = PageWatch(self.page)
