@@ -36,6 +36,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from xiaobao.cases import clocks
+from xiaobao.cases.maintenance import analyze_cases
 from xiaobao.cases.models import (
     Case,
     CaseEvent,
@@ -372,6 +373,7 @@ class CaseImporter(Importer):
         self._by_id: dict[str, int | None] = {}
         self._by_pn: dict[tuple[str, str], int | None] = {}
         self.closed_without_date = 0
+        self._written = 0  # cases created or updated: statistics are refreshed after the import
         self._cases = _BulkInsert(Case, CASE_COLUMNS)
         self._cache_set = False
         self._extras: list[str] | None = None
@@ -706,6 +708,7 @@ class CaseImporter(Importer):
         4. Rewrite the updated cases in bulk, with their clocks, versions and "import" events.
         """
         records = [*created, *(change.record for change in updated)]
+        self._written += len(records)
         self._create_units({r.values["org_code"] for r in records if r.values.get("org_code")})
         # Who the customer is changes only for new cases and where the file names another person.
         personal = {column for column, _ in PERSONAL}
@@ -925,6 +928,10 @@ class CaseImporter(Importer):
     # ------------------------------------------------------------ summary
 
     def report(self) -> dict[str, Any]:
+        # Called once the import's transaction has ended: fresh planner statistics for the desk
+        # (a bulk load otherwise leaves SQLite without any and PostgreSQL with stale ones).
+        if self._written and not getattr(self.batch, "dry_run", False):
+            analyze_cases(connection.alias)
         report: dict[str, Any] = {}
         if self._planned:
             codes = list(self._planned)

@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,13 +40,55 @@ def overdue_q(today: dt.date) -> Q:
     return Q(status__in=UNDECIDED_STATUSES, due_date__lt=today)
 
 
+# SQLite full-text search: a phrase with at least this many matches is "common" (see search_q).
+FTS_COMMON_HITS = 2_000
+FTS_MATCH = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
+TRIGRAM = 3  # shortest term a trigram index can serve
+
+
 def search_q(text: str) -> Q:
-    """Chinese full-text search over descriptions: FTS5 trigram on SQLite, pg_trgm on PostgreSQL."""
+    """Chinese full-text search over descriptions: FTS5 trigram on SQLite, pg_trgm on PostgreSQL
+    (a GIN index on UPPER(description), which serves icontains).
+
+    SQLite: FTS5 first counts up to FTS_COMMON_HITS matches (cheap: it streams rowids). A rare
+    phrase keeps `id IN (…)`, which fetches its few rows by rowid. A common one is filtered with
+    `+id IN (…)`: the unary plus stops SQLite from driving the query by rowid, so it walks the
+    received_at index newest first and stops at the page's 50th match instead of fetching and
+    sorting every match (bench/results/cases-list.md, finding 5).
+
+    Terms shorter than a trigram cannot use either index and fall back to a scan with LIKE; on
+    PostgreSQL a term without cased letters (Chinese, digits) skips UPPER() on every row.
+    """
     text = text.strip()
-    if len(text) >= 3 and connection.vendor == "sqlite":
+    if len(text) >= TRIGRAM and connection.vendor == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
-        return Q(pk__in=RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [phrase]))
+        if _fts_hits(phrase) >= FTS_COMMON_HITS:
+            return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
+        return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
+    if len(text) < TRIGRAM and connection.vendor == "postgresql" and text.upper() == text.lower():
+        return Q(description__contains=text)
     return Q(description__icontains=text)
+
+
+class _PlusIn(Func):
+    """`+<column> IN (<subquery>)`: the unary plus makes the column an expression, so SQLite does
+    not use it (the rowid) to drive the query."""
+
+    arg_joiner = " IN "
+    template = "(+%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _fts_hits(phrase: str) -> int:
+    """How many descriptions match, counted up to FTS_COMMON_HITS."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({FTS_MATCH} LIMIT {int(FTS_COMMON_HITS)})", [phrase])
+        return cursor.fetchone()[0]
+
+
+def is_short_search(text: str) -> bool:
+    """A search term too short for the trigram indexes: it is answered by a scan."""
+    return 0 < len(text.strip()) < TRIGRAM
 
 
 @dataclass

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,12 +34,41 @@ from xiaobao.cases.models import (
     Notification,
     PlanStep,
 )
-from xiaobao.cases.selectors import CaseFilter, case_list, case_repeats, desk_counts
+from xiaobao.cases.selectors import CaseFilter, case_list, case_repeats, desk_counts, is_short_search
 from xiaobao.customers.forms import RevealForm
 from xiaobao.customers.models import Customer
 from xiaobao.privacy.services import personal_reveal
 
 PAGE_SIZE = 50
+# The desk counts at most this many cases (+1 to know there are more) and shows "超过 10,000 条":
+# an exact count of a broad list at a million cases costs more than the page itself. Read at
+# request time, so tests can lower it.
+COUNT_CAP = 10_000
+# A search term too short for the trigram indexes is answered by a scan, which stops once it has
+# found this many matches (10 pages): the count of a 1 % term otherwise reads the whole scope.
+SHORT_SEARCH_COUNT_CAP = 500
+
+
+class CappedPaginator(Paginator):
+    """A Paginator whose count stops at `cap` + 1 rows: SELECT COUNT(*) FROM (… LIMIT cap + 1),
+    unordered (with its ORDER BY the database would walk the sort index row by row instead of
+    counting from the narrowest index)."""
+
+    def __init__(self, object_list, per_page, *, cap: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def over_cap(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.cap:,}"
 
 
 def get_case(request, pk: int) -> Case:
@@ -56,7 +86,8 @@ def case_desk(request):
     """工作台列表: my cases, my unit's queue, due today, overdue, urgent, or everything, filtered."""
     f = CaseFilter.from_params(request.GET)
     cases = case_list(user=request.user, f=f)
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    cap = SHORT_SEARCH_COUNT_CAP if is_short_search(f.q) else COUNT_CAP
+    page = CappedPaginator(cases, PAGE_SIZE, cap=cap).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "f": f,
