@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from xiaobao.assessment.assessment_sources import EXCLUDED
 from xiaobao.assessment.sources import figure_for
-from xiaobao.cases.models import Case, CaseKind
+from xiaobao.cases.models import Case, CaseKind, Channel
 from xiaobao.cases.stats import case_stats
 from xiaobao.education.models import Activity
 from xiaobao.education.models import Plan as EducationPlan
@@ -155,6 +155,7 @@ EDUCATION_SCOPE = "年度内活动日期在该年的金融教育活动, 含下�
 
 CASE_FIGURES = {
     "work_orders": ("工单件数 (非投诉)", "件"),
+    "hotline_work_orders": ("4008热线工单件数 (非投诉)", "件"),
     "urgent_work_orders": ("紧急工单件数", "件"),
     "cases_total": ("受理工单合计 (含投诉)", "件"),
 }
@@ -278,6 +279,7 @@ class YearFigures:
     figures: dict[str, Fig]
     education: dict
     has_records: bool
+    monthly: list[dict]  # [{"month": "2024-01", "complaints": n, "work_orders": n, "education_reach": n}, …]
 
     def values(self) -> dict[str, str]:
         """placeholder → text for the narrative templates."""
@@ -321,6 +323,7 @@ def year_figures(*, unit, year: int, snapshot_id: int | None = None, actor=None)
     total = case_stats(cases)["total"]
     orders = case_stats(work_orders)["total"]
     urgent = work_orders.filter(Q(urgent=True)).count()
+    hotline = work_orders.filter(channel=Channel.HOTLINE).count()
     figures["work_orders"] = Fig(
         "work_orders",
         CASE_FIGURES["work_orders"][0],
@@ -337,6 +340,15 @@ def year_figures(*, unit, year: int, snapshot_id: int | None = None, actor=None)
         str(urgent),
         _("年度内受理的非投诉工单中标记为紧急的件数"),
         "cases.stats.urgent_work_orders",
+        unit="件",
+    )
+    figures["hotline_work_orders"] = Fig(
+        "hotline_work_orders",
+        CASE_FIGURES["hotline_work_orders"][0],
+        hotline,
+        str(hotline),
+        _("年度内受理的非投诉工单中来源渠道为4008热线的件数"),
+        "cases.stats.hotline_work_orders",
         unit="件",
     )
     figures["cases_total"] = Fig(
@@ -372,6 +384,26 @@ def year_figures(*, unit, year: int, snapshot_id: int | None = None, actor=None)
         )
         or snapshot.results.get("persistency_13m", {}).get("denominator")
     )
+    complaints_by_month = {
+        g["key"]: g["count"] for g in case_stats(cases.filter(kind=CaseKind.COMPLAINT), by="month")["groups"]
+    }
+    orders_by_month = {g["key"]: g["count"] for g in case_stats(work_orders, by="month")["groups"]}
+    monthly = [
+        {
+            "month": row["key"],
+            "complaints": complaints_by_month.get(row["key"], 0),
+            "work_orders": orders_by_month.get(row["key"], 0),
+            "education_events": row["count"],
+            "education_reach": row["reach"],
+        }
+        for row in education["by_month"]
+    ]
     return YearFigures(
-        unit=unit, year=year, snapshot=snapshot, figures=figures, education=education, has_records=has_records
+        unit=unit,
+        year=year,
+        snapshot=snapshot,
+        figures=figures,
+        education=education,
+        has_records=has_records,
+        monthly=monthly,
     )

@@ -91,23 +91,23 @@ def paragraph(doc, text: str, *, indent: bool = True, size: float = 12, bold_lea
 def table(
     doc, headers: list[str], rows: list[list[str]], widths_cm: list[float] | None = None, size: float = 9
 ):
-    t = doc.add_table(rows=1, cols=len(headers))
+    """A bordered table, header row in 黑体. Built at its full size in one go: python-docx's add_row()
+    and row.cells re-walk the whole table each time."""
+    t = doc.add_table(rows=len(rows) + 1, cols=len(headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(t.rows[0].cells, headers, strict=True):
-        cell.text = ""
-        set_font(cell.paragraphs[0].add_run(text), HEADING_FONT, size=size, bold=True)
-    for row in rows:
-        cells = t.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = ""
-            para = cell.paragraphs[0]
+    cells = t._cells  # every cell, row by row, computed once
+    width = len(headers)
+    for i, text in enumerate(headers):
+        set_font(cells[i].paragraphs[0].add_run(text), HEADING_FONT, size=size, bold=True)
+    for r, row in enumerate(rows, 1):
+        for i, text in enumerate(row):
+            para = cells[r * width + i].paragraphs[0]
             para.paragraph_format.line_spacing = 1.0
             set_font(para.add_run(str(text)), BODY_FONT, size=size)
     if widths_cm:
-        for row in t.rows:
-            for cell, width in zip(row.cells, widths_cm, strict=True):
-                cell.width = Cm(width)
+        for index, cell in enumerate(cells):
+            cell.width = Cm(widths_cm[index % width])
     return t
 
 

@@ -89,7 +89,8 @@ SECTIONS: tuple[Section, ...] = (
             Block(
                 "risk.work_orders",
                 "加强工单管理力度。",
-                "谨慎对待每位客户诉求,实行专人跟进、定期分析。全年受理热线等非投诉工单{work_orders},"
+                "谨慎对待每位客户诉求,实行专人跟进、定期分析。全年受理热线等非投诉工单{work_orders}"
+                "(其中4008热线{hotline_work_orders}),"
                 "工单按时办结率{work_order_on_time_rate};紧急工单{urgent_work_orders},"
                 "紧急工单当日响应率{urgent_same_day_rate}。",
             ),
@@ -229,6 +230,7 @@ class Document:
     appendix: list[dict]
     snapshot_id: int
     charts_note: str
+    monthly: list[dict]
 
     def as_text(self) -> str:
         lines = [self.title, ""]
@@ -244,6 +246,9 @@ class Document:
                     if p.heading:
                         lines.append(f"{i}.{p.heading}" if title else p.heading)
                     lines.append(p.body)
+        lines += ["", "附表 月度分布"]
+        for m in self.monthly:
+            lines.append("\t".join(str(v) for v in m.values()))
         lines += ["", "附录 数据来源与口径"]
         for row in self.appendix:
             lines.append(
@@ -308,6 +313,7 @@ def build_document(figs: YearFigures, texts: dict[str, tuple[str, str]] | None =
         appendix=appendix,
         snapshot_id=figs.snapshot.pk,
         charts_note="",
+        monthly=figs.monthly,
     )
 
 
@@ -333,6 +339,39 @@ def write_docx(document: Document, target) -> None:
                 word.paragraph(doc, p.body)
     if document.charts_note:
         word.paragraph(doc, document.charts_note, size=10)
+    doc.add_page_break()
+    word.heading(doc, "附表 月度分布", 1)
+    word.paragraph(
+        doc,
+        "按受理日期 (工单) 和活动日期 (金融教育) 统计, 含下级机构; 投诉与工单不含已撤诉和合并件。",
+        size=10,
+    )
+    rows = [
+        [
+            m["month"],
+            str(m["complaints"]),
+            str(m["work_orders"]),
+            str(m["education_events"]),
+            str(m["education_reach"]),
+        ]
+        for m in document.monthly
+    ]
+    rows.append(
+        [
+            "合计",
+            *(
+                str(sum(m[k] for m in document.monthly))
+                for k in ("complaints", "work_orders", "education_events", "education_reach")
+            ),
+        ]
+    )
+    word.table(
+        doc,
+        ["月份", "投诉 (件)", "非投诉工单 (件)", "金融教育活动 (项)", "金融教育触达 (人次)"],
+        rows,
+        widths_cm=[2.6, 2.6, 3.2, 3.2, 3.6],
+        size=9,
+    )
     doc.add_page_break()
     word.heading(doc, "附录 数据来源与口径", 1)
     word.paragraph(

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from xiaobao.assessment.sources import figure_for
 from xiaobao.cases.models import CaseKind, Channel
 from xiaobao.kpi.models import KpiSnapshot
 from xiaobao.kpi.periods import parse_period
@@ -114,7 +115,8 @@ def test_committee_pack_docx_and_xlsx(demo, tmp_path):
         "风险预警",
     ):
         assert heading in text
-    assert "退保风险预警 (本年累计)\t暂无数据" in text
+    alerts = figure_for("risk.alerts", Unit.objects.get(code=BRANCH), 2024)
+    assert f"退保风险预警 (本年累计)\t{alerts['display'] if alerts['available'] else '暂无数据'}" in text
     snapshot = KpiSnapshot.objects.filter(period="2024-11").order_by("pk").first()  # the .docx one
     assert f"指标快照 #{snapshot.pk}" in text
     book = openpyxl.load_workbook(xlsx)

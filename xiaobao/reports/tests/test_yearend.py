@@ -27,6 +27,22 @@ def read(path) -> str:
     return document_text(path)
 
 
+def east_asian_fonts(path) -> set[str]:
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(path)
+    runs = [r for p in doc.paragraphs for r in p.runs]
+    runs += [r for t in doc.tables for cell in t._cells for p in cell.paragraphs for r in p.runs]
+    fonts = set()
+    for run in runs:
+        if not run.text:  # a page break
+            continue
+        rfonts = run._r.rPr.find(qn("w:rFonts")) if run._r.rPr is not None else None
+        fonts.add(rfonts.get(qn("w:eastAsia")) if rfonts is not None else None)
+    return fonts
+
+
 BAD = re.compile(r"(?<![A-Za-z_])(None|nan|NaN|inf|Infinity)(?![A-Za-z_])|ZeroDivision|Traceback|[{}]")
 
 
@@ -88,9 +104,18 @@ def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
     assert f"13个月保费继续率{p13 * 100:.2f}%" in text
     assert f"年度保单退保率{results['surrender_rate_policies']['value'] * 100:.2f}%" in text
 
-    # Figures nobody provides yet read 暂无数据; nothing reads None, nan or a division error.
-    assert "全年退保风险预警暂无数据" in text
+    # Surrender-risk monitoring: xiaobao.risk's figures when it provides them, else 暂无数据.
+    alerts = figure_for("risk.alerts", branch, 2024)
+    expected = f"{int(alerts['value'])}{alerts['unit']}" if alerts["available"] else "暂无数据"
+    assert f"全年退保风险预警{expected}," in text
+    # Nothing reads None, nan or a division error.
     assert_clean(text)
+
+    # The monthly table adds up to the year's figures.
+    assert f"合计\t{int(complaints)}\t" in text and f"\t{edu['activities']}\t{edu['total_reach']}" in text
+
+    # Chinese fonts: every run names its East Asian font (宋体 body, 黑体 headings).
+    assert east_asian_fonts(target) == {"宋体", "黑体"}
 
     # The appendix traces figures to their source and the snapshot.
     assert f"kpi.persistency_13m\t#{snapshot_id}" in text
@@ -111,13 +136,20 @@ def test_the_demo_matches_the_seed_summary(demo, tmp_path):
     assert "实现监管投诉零转办" in text
 
 
-def test_a_year_without_records_says_so(tree, tmp_path):
+def test_a_year_without_records_says_so(tree, tmp_path, monkeypatch):
+    from xiaobao.assessment import sources
+
+    sources.autodiscover()
+    for key in ("risk.alerts", "risk.rings_confirmed"):  # as before xiaobao.risk provides them
+        monkeypatch.delitem(sources._sources, key, raising=False)
     target = tmp_path / "2031.docx"
     command("report", "yearend", "--year", "2031", "--unit", "C1", "-o", str(target))
     text = read(target)
     assert "说明: 系统中没有甲中心支公司2031年的业务记录" in text
     assert "全年受理投诉0件,投诉按时办理率暂无数据" in text
     assert "年度共举办线下金融教育活动0场" in text
+    assert "全年退保风险预警暂无数据,确认“退保黑产”团伙暂无数据。" in text
+    assert "退保风险预警条数\t暂无数据\t数据来源 risk.alerts 尚未接入, 接入后自动计算\trisk.alerts" in text
     assert_clean(text)
 
 
@@ -153,6 +185,16 @@ def test_reproducing_with_a_snapshot_of_another_period_is_refused(tree, tmp_path
         str(tmp_path / "c.docx"),
     )
     assert KpiSnapshot.objects.count() == 1
+
+
+def test_pdf_needs_libreoffice(tree, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    printed = command(
+        "report", "yearend", "--year", "2031", "--unit", "C1", "--pdf", "-o", str(tmp_path / "x.docx")
+    )
+    assert "未安装 LibreOffice" in printed and not (tmp_path / "x.pdf").exists()
 
 
 def test_bad_arguments(tree, tmp_path):
