@@ -15,13 +15,15 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
      among them), while a ring working through one insider agent is;
    - policy: a complaint and a surrender of the same policy, or a surrender and the complaint its
      complaint_ref names, are one story.
-   Empty and missing tokens never link. A token shared by more than `hub_cap` distinct policyholders
+   Empty and missing tokens never link, nor does a token of one policyholder only (their own phone on
+   two policies). A token shared by more than `hub_cap` distinct policyholders
    (a branch switchboard, a bank's pooled account, a very busy agent) is a *hub* and links nothing.
 2. Text links. Complaint texts are normalised (whitespace, punctuation, digits and the hotline's
    boilerplate phrases removed); texts shorter than `min_text_chars` after that are too short to
    judge and are skipped. Character `ngram`-shingles are MinHashed (vectorised in numpy, one
-   signature per distinct normalised text) and datasketch's MinHashLSH proposes pairs whose estimated
-   Jaccard similarity is at least `text_threshold`; each pair is checked on the signatures. A group of
+   signature per distinct normalised text); LSH banding with the bands × rows datasketch's MinHashLSH
+   picks for `text_threshold` proposes pairs, and each pair is checked on the signatures (estimated
+   Jaccard similarity ≥ `text_threshold`). A group of
    similar texts used by more than `hub_cap` policyholders is the hotline's stock phrasing, not a ring's
    template, and links nothing either.
 3. Clusters are the connected components of those links (scipy.sparse.csgraph over an edge list: no
@@ -35,7 +37,9 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
 """
 
 import hashlib
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,6 +78,7 @@ class RingConfig:
     # After normalisation. Hotline summaries (20–45 characters) are too short to tell a ring's template
     # from the stock phrasing of the staff who type them; 格式化信函 run to a hundred and more.
     min_text_chars: int = 50
+    min_link_holders: int = 2  # a token links only when at least this many policyholders share it
     min_holders: int = 3  # clusters with fewer distinct policyholders are not reported
     burst_days: int = 30
     alert_score: float = 40.0  # clusters scoring at least this become alerts
@@ -127,70 +132,95 @@ def normalize_text(text: str | None) -> str:
 
 # ------------------------------------------------------------------------------------------- MinHash
 
-_PRIME = np.uint64((1 << 61) - 1)
-_MAX_HASH = np.uint64((1 << 32) - 1)
+_SHIFT = np.uint64(32)
 
 
 def _permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    gen = np.random.RandomState(seed)
-    a = gen.randint(1, 1 << 32, size=num_perm, dtype=np.uint64)
-    b = gen.randint(0, 1 << 32, size=num_perm, dtype=np.uint64)
+    """The hash family h ↦ ((a·h + b) mod 2^64) >> 32 with odd a (multiply-shift, Dietzfelbinger):
+    2-universal, and one multiply-add per value in uint64 with its natural wrap-around, several times
+    faster in numpy than datasketch's (a·h + b) mod (2^61 − 1)."""
+    gen = np.random.default_rng(seed)
+    a = gen.integers(0, 1 << 63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = gen.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
     return a, b
 
 
-def minhash_signatures(texts: list[str], *, ngram: int, num_perm: int, chunk: int = 1500) -> np.ndarray:
-    """One MinHash signature (num_perm uint64 values < 2^32) per text, computed over character n-gram
-    shingles with numpy, a chunk of texts at a time. Texts must hold at least `ngram` characters."""
+def minhash_signatures(texts: list[str], *, ngram: int, num_perm: int, chunk: int = 2000) -> np.ndarray:
+    """One MinHash signature (num_perm values < 2^32) per text, computed over character n-gram
+    shingles with numpy, a chunk of texts at a time; numpy releases the GIL, so chunks run on every
+    core in threads. Texts must hold at least `ngram` characters."""
+    from concurrent.futures import ThreadPoolExecutor
+
     a, b = _permutations(num_perm)
-    out = np.empty((len(texts), num_perm), dtype=np.uint64)
-    for start in range(0, len(texts), chunk):
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+
+    def work(start: int) -> None:
         part = texts[start : start + chunk]
-        joined = "".join(part)
-        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        cp = np.frombuffer("".join(part).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         lengths = np.fromiter((len(t) for t in part), dtype=np.int64, count=len(part))
         ends = np.cumsum(lengths)
-        starts = ends - lengths
         # Shingle i starts at character i; it is valid when it ends inside its own text.
         owner = np.repeat(np.arange(len(part)), lengths)
         pos = np.arange(len(cp))
-        valid = pos + ngram <= ends[owner]
-        idx = pos[valid]
+        idx = pos[pos + ngram <= ends[owner]]
         h = np.zeros(len(idx), dtype=np.uint64)
         for k in range(ngram):
             h = (h * np.uint64(1000003)) ^ cp[idx + k]
-        h &= _MAX_HASH
-        hashed = ((h[:, None] * a[None, :] + b[None, :]) % _PRIME) & _MAX_HASH
-        counts = np.maximum(lengths - ngram + 1, 0)
+        # One row per hash function, so the minimum over each text's shingles is a contiguous reduce.
+        with np.errstate(over="ignore"):
+            hashed = np.multiply.outer(a, h)
+            hashed += b[:, None]
+            hashed >>= _SHIFT
+        counts = lengths - ngram + 1
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        out[start : start + len(part)] = np.minimum.reduceat(hashed, offsets, axis=0)
-        del starts
+        out[start : start + len(part)] = np.minimum.reduceat(hashed.astype(np.uint32), offsets, axis=1).T
+
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
+        list(pool.map(work, range(0, len(texts), chunk)))
     return out
 
 
-def text_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
-    """Pairs (i, j), i < j, of signatures whose estimated Jaccard similarity is ≥ threshold, proposed by
-    datasketch's MinHashLSH and checked on the signatures."""
-    from datasketch import LeanMinHash, MinHashLSH
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The (bands, rows) datasketch's MinHashLSH chooses for a threshold: it weighs the false
+    positive and false negative probabilities of the S-curve."""
+    from datasketch import MinHashLSH
 
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def text_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
+    """Pairs (i, j) of signatures whose estimated Jaccard similarity is ≥ threshold.
+
+    MinHash LSH banding with datasketch's (bands, rows) for the threshold, done over all signatures at
+    once: per band, rows with the same band key share a bucket; each bucket member is paired with the
+    bucket's first member and the pair is checked on the full signatures. (datasketch's own index
+    inserts and queries one Python object per text, which costs about a minute at 300,000 texts.)"""
     n, num_perm = signatures.shape
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    # "legacy" is the affine scheme computed above: (a·h + b mod 2^61−1) truncated to 32 bits.
-    hashes = [LeanMinHash(seed=1, hashvalues=signatures[i], scheme="legacy") for i in range(n)]
-    with lsh.insertion_session() as session:
-        for i, mh in enumerate(hashes):
-            session.insert(i, mh, check_duplication=False)
-    left, right = [], []
-    for i, mh in enumerate(hashes):
-        for j in lsh.query(mh):
-            if j > i:
-                left.append(i)
-                right.append(j)
-    if not left:
+    bands, rows = lsh_bands(threshold, num_perm)
+    found = []
+    index = np.arange(n)
+    for band in range(bands):
+        block = signatures[:, band * rows : (band + 1) * rows]
+        key = np.zeros(n, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for col in range(block.shape[1]):
+                key = key * np.uint64(0x100000001B3) ^ block[:, col].astype(np.uint64)
+        first = pd.Series(index).groupby(key).transform("first").to_numpy()
+        moved = first != index
+        if moved.any():
+            found.append(np.column_stack([first[moved], index[moved]]))
+    if not found:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.column_stack([left, right]).astype(np.int64)
-    similar = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1) >= threshold
+    pairs = np.unique(np.concatenate(found), axis=0)
+    similar = np.empty(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), 100_000):
+        part = pairs[start : start + 100_000]
+        similar[start : start + len(part)] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(
+            axis=1
+        ) >= threshold
     return pairs[similar]
 
 
@@ -268,7 +298,10 @@ def build_links(records: pd.DataFrame, config: RingConfig) -> Links:
         # Policy links join one policy's own records: never a hub.
         hub = (tokens["n_holders"] > config.hub_cap) & (tokens["space"] != "policy")
         links.hubs = int(tokens.loc[hub, ["space", "token"]].drop_duplicates().shape[0])
-        kept = tokens[~hub & (tokens["n_records"] > 1)].copy()
+        # One policyholder's own records sharing their own phone say nothing about a ring (and would
+        # pull a ring member's unrelated policies into the ring): a link needs two policyholders.
+        weak = (tokens["n_holders"] < config.min_link_holders) & (tokens["space"] != "policy")
+        kept = tokens[~hub & ~weak & (tokens["n_records"] > 1)].copy()
         kept["first"] = kept.groupby(keys, sort=False)["rid"].transform("first")
         edge = kept["rid"] != kept["first"]
         links.left.append(kept.loc[edge, "first"].to_numpy())
@@ -342,7 +375,10 @@ class Cluster:
 
 
 def find_clusters(records: pd.DataFrame, config: RingConfig | None = None) -> list[Cluster]:
-    """The scored clusters of `records` (see the module docstring), highest score first."""
+    """The scored clusters of `records` (see the module docstring), highest score first.
+
+    Features and link summaries are computed for all clusters at once (one groupby each); the loop
+    over clusters only writes their sentences."""
     config = config or RingConfig()
     records = records.reset_index(drop=True)
     n = len(records)
@@ -352,38 +388,108 @@ def find_clusters(records: pd.DataFrame, config: RingConfig | None = None) -> li
     left = np.concatenate(links.left) if links.left else np.empty(0, dtype=np.int64)
     right = np.concatenate(links.right) if links.right else np.empty(0, dtype=np.int64)
     labels = _components(n, left.astype(np.int64), right.astype(np.int64))
-    holders = records.groupby(labels)["holder"].nunique()
-    candidates = holders[holders >= config.min_holders].index
+    # Only components of two records or more can reach min_holders; skip the singletons cheaply.
+    sizes = np.bincount(labels)
+    multi = sizes[labels] > 1
+    holders = records.loc[multi, "holder"].groupby(labels[multi]).nunique()
+    candidates = holders[holders >= config.min_holders].index.to_numpy()
     if len(candidates) == 0:
         return []
     keep = np.isin(labels, candidates)
-    frame = records[keep].copy()
+    frame = records.loc[keep, ["source", "policy_no", "case_no", "holder", "day", "unit"]].copy()
     frame["label"] = labels[keep]
-    frame["template"] = links.text_member[keep]
+    surrender = (frame["source"] == "S").to_numpy()
+    complaint = ~surrender
+
+    def flag(column):
+        return records.loc[keep, column].fillna(False).astype(bool).to_numpy()
+
+    frame["s"] = surrender
+    frame["c"] = complaint
+    frame["full"] = flag("full_refund") & surrender
+    frame["payee"] = flag("payee_differs") & surrender
+    frame["proxy"] = flag("proxy") & surrender
+    frame["regulator"] = flag("regulator") & complaint
+    frame["template"] = links.text_member[keep] & complaint
+    by = frame.groupby("label")
+    stats = by[["s", "c", "full", "payee", "proxy", "regulator", "template"]].sum()
+    stats["size"] = by.size()
+    stats["holders"] = by["holder"].nunique()
+    stats["burst"] = _bursts(frame, config.burst_days)
+    summary = pd.DataFrame(columns=["label", "kind", "token", "masked", "holders"])
     groups = pd.concat(links.groups, ignore_index=True) if links.groups else pd.DataFrame()
     if len(groups):
-        groups = groups[np.isin(labels[groups["rid"].to_numpy()], candidates)].copy()
-        groups["label"] = labels[groups["rid"].to_numpy()]
+        groups = groups[keep[groups["rid"].to_numpy()]]
+        groups = groups.assign(label=labels[groups["rid"].to_numpy()])
+        summary = (
+            groups.groupby(["label", "kind", "token"], sort=False)
+            .agg(masked=("masked", "first"), holders=("holder", "nunique"))
+            .reset_index()
+        )
+        summary = summary[summary["holders"] >= 2]
+    stats["shared"] = summary.groupby("label")["holders"].max() if len(summary) else 0
+    stats["shared"] = stats["shared"].fillna(0)
+    features = pd.DataFrame(index=stats.index)
+    features["holders"] = np.clip((stats["holders"] - 1) / 9, 0, 1)
+    features["shared"] = np.clip((stats["shared"] - 1) / 9, 0, 1)
+    s_count = stats["s"].replace(0, np.nan)
+    c_count = stats["c"].replace(0, np.nan)
+    features["full_refund"] = (stats["full"] / s_count).fillna(0)
+    features["payee_differs"] = (stats["payee"] / s_count).fillna(0)
+    features["template"] = (stats["template"] / c_count).fillna(0)
+    features["regulator"] = (stats["regulator"] / c_count).fillna(0)
+    features["burst"] = np.where(stats["size"] > 2, stats["burst"] / stats["size"], 0.0)
+    features["proxy"] = (stats["proxy"] / s_count).fillna(0)
+    score = sum(features[k] * w for k, w in WEIGHTS.items())
+    order = {k: i for i, k in enumerate(LINK_ORDER)}
+    if len(summary):
+        summary = summary.assign(order=summary["kind"].map(order))
+        summary = summary.sort_values(["label", "order", "holders"], ascending=[True, True, False])
+    shared_by_label: dict = {}
+    if len(summary):
+        columns = [summary[c].tolist() for c in ("label", "kind", "token", "masked", "holders")]
+        for label, *rest in zip(*columns, strict=True):
+            shared_by_label.setdefault(label, []).append(rest)
+    members: dict = {}
+    columns = [frame[c].tolist() for c in ("label", "policy_no", "case_no", "unit")]
+    for label, policy_no, case_no, unit in zip(*columns, strict=True):
+        entry = members.setdefault(label, (set(), set(), []))
+        if isinstance(policy_no, str) and policy_no:
+            entry[0].add(policy_no)
+        if isinstance(case_no, str) and case_no:
+            entry[1].add(case_no)
+        if isinstance(unit, str) and unit:
+            entry[2].append(unit)
+    stats_rows, feature_rows, scores = stats.to_dict("index"), features.to_dict("index"), score.to_dict()
     clusters = [
-        _score(label, part, groups[groups["label"] == label] if len(groups) else groups, config)
-        for label, part in frame.groupby("label", sort=False)
+        _cluster(
+            stats_rows[label],
+            feature_rows[label],
+            float(scores[label]),
+            shared_by_label.get(label, []),
+            *members[label],
+            config,
+        )
+        for label in stats.index
     ]
     clusters.sort(key=lambda c: (-c.score, c.id))
     return clusters
 
 
-def _share(values: pd.Series) -> tuple[int, int]:
-    known = values.dropna()
-    return int(known.astype(bool).sum()), int(len(known))
-
-
-def _burst(days: np.ndarray, window: int) -> int:
-    """The largest number of records inside any `window`-day window."""
-    days = np.sort(days[~np.isnat(days)].astype("datetime64[D]").astype(np.int64))
-    if len(days) == 0:
-        return 0
-    ends = np.searchsorted(days, days + window, side="left")
-    return int((ends - np.arange(len(days))).max())
+def _bursts(frame: pd.DataFrame, window: int) -> pd.Series:
+    """Per label, the largest number of records inside any `window`-day window (vectorised: sort by
+    label and day, then a searchsorted within each label's run)."""
+    days = frame["day"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    labels = frame["label"].to_numpy()
+    valid = days != np.datetime64("NaT").astype(np.int64)
+    order = np.lexsort((days, labels))
+    order = order[valid[order]]
+    lab, day = labels[order], days[order]
+    # Combine label and day into one increasing key, so one searchsorted serves every label.
+    key = lab.astype(np.float64) * 1e7 + day
+    ends = np.searchsorted(key, key + window, side="left")
+    counts = ends - np.arange(len(key))
+    return pd.Series(counts, index=lab).groupby(level=0).max() if len(key) else pd.Series(dtype=int)
 
 
 LINK_SENTENCES = {
@@ -396,50 +502,18 @@ LINK_SENTENCES = {
 LINK_ORDER = ["account", "proxy", "name", "phone", "agent"]
 
 
-def _score(label, part: pd.DataFrame, groups: pd.DataFrame, config: RingConfig) -> Cluster:
-    surrenders = part[part["source"] == "S"]
-    complaints = part[part["source"] == "C"]
-    n_holders = int(part["holder"].nunique())
-    full, n_surr = _share(surrenders["full_refund"])
-    payee, _ = _share(surrenders["payee_differs"])
-    proxy, _ = _share(surrenders["proxy"])
-    n_comp = len(complaints)
-    regulator = int(complaints["regulator"].fillna(False).astype(bool).sum())
-    template = int(complaints["template"].sum())
-    burst = _burst(part["day"].to_numpy(dtype="datetime64[D]"), config.burst_days)
-    shared_holders = 0
-    if len(groups):
-        shared_holders = int(groups.groupby(["kind", "token"])["holder"].nunique().max())
-    features = {
-        "holders": min(max(n_holders - 1, 0) / 9, 1.0),
-        "shared": min(max(shared_holders - 1, 0) / 9, 1.0),
-        "full_refund": full / n_surr if n_surr else 0.0,
-        "payee_differs": payee / n_surr if n_surr else 0.0,
-        "template": template / n_comp if n_comp else 0.0,
-        "regulator": regulator / n_comp if n_comp else 0.0,
-        "burst": burst / len(part) if len(part) > 2 else 0.0,
-        "proxy": proxy / n_surr if n_surr else 0.0,
-    }
-    score = sum(WEIGHTS[k] * v for k, v in features.items())
-    reasons, shared = [], []
-    if len(groups):
-        summary = (
-            groups.groupby(["kind", "token"], sort=False)
-            .agg(masked=("masked", "first"), holders=("holder", "nunique"))
-            .reset_index()
-        )
-        summary = summary[summary["holders"] >= 2]
-        summary["order"] = summary["kind"].map({k: i for i, k in enumerate(LINK_ORDER)})
-        summary = summary.sort_values(["order", "holders"], ascending=[True, False])
-        seen_tokens = set()
-        for row in summary.itertuples():
-            shared.append(
-                {"kind": row.kind, "token": row.token, "masked": row.masked, "holders": int(row.holders)}
-            )
-            if row.token in seen_tokens:  # a proxy's phone is not reported again as a phone
-                continue
-            seen_tokens.add(row.token)
-            reasons.append(LINK_SENTENCES[row.kind].format(n=row.holders, masked=row.masked or "—"))
+def _cluster(st, ft, score, shared, policy_nos, case_nos, units, config: RingConfig) -> "Cluster":
+    reasons, links = [], []
+    seen_tokens = set()
+    for kind, token, masked, holders in shared:
+        links.append({"kind": kind, "token": token, "masked": masked, "holders": int(holders)})
+        if token in seen_tokens:  # a proxy's phone is not reported again as a phone
+            continue
+        seen_tokens.add(token)
+        reasons.append(LINK_SENTENCES[kind].format(n=holders, masked=masked or "—"))
+    n_surr, n_comp = int(st["s"]), int(st["c"])
+    full, payee, proxy = int(st["full"]), int(st["payee"]), int(st["proxy"])
+    template, regulator, burst = int(st["template"]), int(st["regulator"]), int(st["burst"])
     if template >= 2:
         reasons.append(f"{template} 件投诉文本高度雷同, 疑为模板投诉 (相似度 ≥ {config.text_threshold:.0%})")
     if n_surr and full:
@@ -450,23 +524,22 @@ def _score(label, part: pd.DataFrame, groups: pd.DataFrame, config: RingConfig) 
         reasons.append(f"{proxy}/{n_surr} 件退保通过委托代办申请")
     if n_comp and regulator:
         reasons.append(f"{regulator}/{n_comp} 件投诉经监管转办")
-    if features["burst"] >= 0.5 and burst >= 3:
+    if ft["burst"] >= 0.5 and burst >= 3:
         reasons.append(f"{burst} 件记录集中在 {config.burst_days} 天内")
-    policy_nos = sorted({p for p in part["policy_no"].dropna() if p})
-    case_nos = sorted({c for c in part["case_no"].dropna() if c})
+    policy_nos = sorted(p for p in policy_nos if p)
+    case_nos = sorted(c for c in case_nos if c)
     digest = hashlib.sha1("|".join(policy_nos + ["#"] + case_nos).encode()).hexdigest()[:12]
-    unit = part["unit"].dropna()
     return Cluster(
         id=digest,
-        score=round(float(score), 1),
+        score=round(score, 1),
         reasons=reasons,
         policy_nos=policy_nos,
         case_nos=case_nos,
-        size=len(part),
-        holders=n_holders,
-        unit=str(unit.mode().iloc[0]) if len(unit) else "",
-        features={k: round(v, 3) for k, v in features.items()},
-        links=shared,
+        size=int(st["size"]),
+        holders=int(st["holders"]),
+        unit=Counter(units).most_common(1)[0][0] if units else "",
+        features={k: round(float(ft[k]), 3) for k in WEIGHTS},
+        links=links,
     )
 
 
