@@ -375,14 +375,21 @@ def year_figures(*, unit, year: int, snapshot_id: int | None = None, actor=None)
         figures["regulator_forwarded"].definition,
         "cases.regulator_forwarded",
     )
+    # Records *of the year*: standing state (rules in force, policies in force, staff) does not count.
+    year_counts = (
+        "committee_meetings",
+        "executive_talks",
+        "training_sessions",
+        "reviews_done",
+        "drills",
+        "rules_updated",
+    )
+    book_populations = ("persistency_13m", "full_refund_share", "claims_payout_ratio", "claims_median_days")
     has_records = bool(
         total["count"]
         or education["activities"]
-        or any(
-            figures[n].value
-            for n in ("committee_meetings", "training_sessions", "reviews_done", "drills", "rules_in_force")
-        )
-        or snapshot.results.get("persistency_13m", {}).get("denominator")
+        or any(figures[n].value for n in year_counts)
+        or any((snapshot.results.get(KPI_FIGURES[n]) or {}).get("denominator") for n in book_populations)
     )
     complaints_by_month = {
         g["key"]: g["count"] for g in case_stats(cases.filter(kind=CaseKind.COMPLAINT), by="month")["groups"]

@@ -81,6 +81,7 @@ def heading(doc, text: str, level: int) -> None:
 
 def paragraph(doc, text: str, *, indent: bool = True, size: float = 12, bold_lead: str = "") -> None:
     p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     if indent:
         p.paragraph_format.first_line_indent = Pt(size * 2)
     if bold_lead:
@@ -106,6 +107,10 @@ def table(
             para.paragraph_format.line_spacing = 1.0
             set_font(para.add_run(str(text)), BODY_FONT, size=size)
     if widths_cm:
+        # Word reads the cells' widths, LibreOffice the table grid's: set both, and no autofit.
+        t.autofit = False
+        for col, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths_cm, strict=True):
+            col.set(qn("w:w"), str(int(Cm(w).twips)))
         for index, cell in enumerate(cells):
             cell.width = Cm(widths_cm[index % width])
     return t

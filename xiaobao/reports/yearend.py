@@ -35,9 +35,9 @@ TITLE = Block("title", "", "{unit_name}{year}年消费者权益保护工作总�
 LEAD = Block(
     "lead",
     "",
-    "{year}年{unit_name}坚持以“金融消费者为中心”的服务理念,紧扣消费者权益保护(简称“消保”)工作重点领域、"
-    "难点问题、薄弱环节,持续做好适当性管理、投诉应对、消保审查、服务质量、金融教育、信息保护、应急演练等"
-    "消保相关工作,推动业务流程优化、服务质效提升、客户体验改善。",
+    "{year}年{unit_name}坚持以“金融消费者为中心”的服务理念，紧扣消费者权益保护（简称“消保”）工作重点领域、"
+    "难点问题、薄弱环节，持续做好适当性管理、投诉应对、消保审查、服务质量、金融教育、信息保护、应急演练等"
+    "消保相关工作，推动业务流程优化、服务质效提升、客户体验改善。",
 )
 
 PART_ONE = "一、消保工作开展情况"
@@ -45,97 +45,97 @@ PART_TWO = "二、下一步消保重点工作"
 
 SECTIONS: tuple[Section, ...] = (
     Section(
-        "(一)推进消保体制机制建设,提升消保管理水平。",
+        "（一）推进消保体制机制建设，提升消保管理水平。",
         (
             Block(
                 "gov.leadership",
-                "坚持党建引领,落实“一把手”负责制。",
-                "坚持消保工作“党建引领”,持续落实消保工作“一把手”负责制,夯实主体责任。"
-                "年内召开消保工作事务委员会{committee_meetings},委员会月度召开率{committee_month_rate};"
-                "开展“高管讲消保”{executive_talks};年度消保计划审批率{plans_approved_rate}。",
+                "坚持党建引领，落实“一把手”负责制。",
+                "坚持消保工作“党建引领”，持续落实消保工作“一把手”负责制，夯实主体责任。"
+                "年内召开消保工作事务委员会{committee_meetings}，委员会月度召开率{committee_month_rate}；"
+                "开展“高管讲消保”{executive_talks}；年度消保计划审批率{plans_approved_rate}。",
             ),
             Block(
                 "gov.committee",
                 "切实发挥消保工作事务委员会职能。",
-                "充分运用月度消保工作事务委员会会议机制,统筹消保工作牵头部门与职能部门分工,"
-                "形成决策层面与执行层面的紧密衔接。委员会督办事项按期办结率{actions_on_time_rate},"
+                "充分运用月度消保工作事务委员会会议机制，统筹消保工作牵头部门与职能部门分工，"
+                "形成决策层面与执行层面的紧密衔接。委员会督办事项按期办结率{actions_on_time_rate}，"
                 "使重要消保事项得到有效落实与改善。",
             ),
             Block(
                 "gov.rules",
                 "推动消保制度体系完善。",
-                "根据金融监管部门、总公司消保工作重点以及消保监管评价工作指引,统筹消保制度体系建设。"
-                "年内制定或修订制度{rules_updated},年末现行有效消保制度{rules_in_force}。"
-                "全年完成消保审查{reviews_done},审查意见采纳率{review_adoption_rate}。",
+                "根据金融监管部门、总公司消保工作重点以及消保监管评价工作指引，统筹消保制度体系建设。"
+                "年内制定或修订制度{rules_updated}，年末现行有效消保制度{rules_in_force}。"
+                "全年完成消保审查{reviews_done}，审查意见采纳率{review_adoption_rate}。",
             ),
             Block(
                 "gov.training",
                 "加强员工消保培训与应急演练。",
-                "全年组织员工消保培训{training_sessions}、合计{training_hours},"
-                "员工消保培训覆盖率{training_coverage};开展消保应急演练{drills}。",
+                "全年组织员工消保培训{training_sessions}、合计{training_hours}，"
+                "员工消保培训覆盖率{training_coverage}；开展消保应急演练{drills}。",
             ),
         ),
     ),
     Section(
-        "(二)加强风险管控力度,提升服务质量评价。",
+        "（二）加强风险管控力度，提升服务质量评价。",
         (
             Block(
                 "risk.complaints",
                 "加强投诉管理力度与溯源整改。",
-                "秉持“有诉即有责”的服务理念,高度重视投诉管理工作,建立溯源整改机制。"
-                "全年受理投诉{complaints},投诉按时办理率{complaint_on_time_rate},"
-                "溯源整改验证率{rectification_verified_rate};{regulator_phrase}。",
+                "秉持“有诉即有责”的服务理念，高度重视投诉管理工作，建立溯源整改机制。"
+                "全年受理投诉{complaints}，投诉按时办理率{complaint_on_time_rate}，"
+                "溯源整改验证率{rectification_verified_rate}；{regulator_phrase}。",
             ),
             Block(
                 "risk.work_orders",
                 "加强工单管理力度。",
-                "谨慎对待每位客户诉求,实行专人跟进、定期分析。全年受理热线等非投诉工单{work_orders}"
-                "(其中4008热线{hotline_work_orders}),"
-                "工单按时办结率{work_order_on_time_rate};紧急工单{urgent_work_orders},"
+                "谨慎对待每位客户诉求，实行专人跟进、定期分析。全年受理热线等非投诉工单{work_orders}"
+                "（其中4008热线{hotline_work_orders}），"
+                "工单按时办结率{work_order_on_time_rate}；紧急工单{urgent_work_orders}，"
                 "紧急工单当日响应率{urgent_same_day_rate}。",
             ),
             Block(
                 "risk.quality",
                 "加强业务品质管控。",
-                "统筹各部门协同合作,加强内控管理,对业务品质问题进行追踪与通报。"
-                "全年印发业务品质通报{bulletins},业务品质问题关闭率{quality_issues_closed_rate}。",
+                "统筹各部门协同合作，加强内控管理，对业务品质问题进行追踪与通报。"
+                "全年印发业务品质通报{bulletins}，业务品质问题关闭率{quality_issues_closed_rate}。",
             ),
             Block(
                 "risk.service",
                 "加强服务质量管理。",
-                "聚焦理赔时效、保单继续率、退保率与投诉指标,稳步提升服务质量。"
-                "年度服务质量指数{quality_index},评级{quality_grade};"
-                "13个月保费继续率{persistency_13m},25个月保费继续率{persistency_25m};"
-                "理赔给付时效中位数{claims_median_days},获赔率{claims_payout_ratio}。",
+                "聚焦理赔时效、保单继续率、退保率与投诉指标，稳步提升服务质量。"
+                "年度服务质量指数{quality_index}，评级{quality_grade}；"
+                "13个月保费继续率{persistency_13m}，25个月保费继续率{persistency_25m}；"
+                "理赔给付时效中位数{claims_median_days}，获赔率{claims_payout_ratio}。",
             ),
             Block(
                 "risk.surrender",
                 "加强退保风险监测。",
-                "定期开展退保业务分析与风险监测。年度保单退保率{surrender_rate},全额退保占比{full_refund_share};"
-                "全年退保风险预警{risk_alerts},确认“退保黑产”团伙{rings_confirmed}。",
+                "定期开展退保业务分析与风险监测。年度保单退保率{surrender_rate}，全额退保占比{full_refund_share}；"
+                "全年退保风险预警{risk_alerts}，确认“退保黑产”团伙{rings_confirmed}。",
             ),
         ),
     ),
     Section(
-        "(三)推动开展金融知识普及宣传,提升金融消费者金融素养。",
+        "（三）推动开展金融知识普及宣传，提升金融消费者金融素养。",
         (
             Block(
                 "edu.offline",
-                "统筹制定宣传计划,推动落地各项常态、集中宣传活动。",
+                "统筹制定宣传计划，推动落地各项常态、集中宣传活动。",
                 "充分利用营业柜面、消保宣传教育专栏、柜面电子设备开展金融教育普及。"
-                "年度共举办线下金融教育活动{offline_events},触及消费者约{offline_reach}。",
+                "年度共举办线下金融教育活动{offline_events}，触及消费者约{offline_reach}。",
             ),
             Block(
                 "edu.business",
                 "业务推动与消保宣传同部署。",
-                "统筹业务渠道对触达的客户进行消费者宣传教育,宣导购买金融保险产品注意事项及金融风险提示,"
-                "告知正当维权途径。全年金融教育触达{education_reach},年度金融教育计划完成率{education_plan_completion}。",
+                "统筹业务渠道对触达的客户进行消费者宣传教育，宣导购买金融保险产品注意事项及金融风险提示，"
+                "告知正当维权途径。全年金融教育触达{education_reach}，年度金融教育计划完成率{education_plan_completion}。",
             ),
             Block(
                 "edu.online",
-                "丰富线上宣传素材,提升民众触达面。",
-                "推动制作{videos}金融教育相关视频。原创“以案说险”{case_articles},"
-                "发布原创宣传稿件{published_pieces},媒体报道{media_reports},线上触及消费者约{online_reach}。",
+                "丰富线上宣传素材，提升民众触达面。",
+                "推动制作{videos}金融教育相关视频。原创“以案说险”{case_articles}，"
+                "发布原创宣传稿件{published_pieces}，媒体报道{media_reports}，线上触及消费者约{online_reach}。",
             ),
         ),
     ),
@@ -144,34 +144,34 @@ SECTIONS: tuple[Section, ...] = (
 NEXT_LEAD = Block(
     "next.lead",
     "",
-    "{unit_name}将继续以客户为中心,紧紧围绕严守监管底线、有力保障消费者合法权益有序开展各项工作,"
+    "{unit_name}将继续以客户为中心，紧紧围绕严守监管底线、有力保障消费者合法权益有序开展各项工作，"
     "推动消保工作贯穿于业务全流程、各环节。",
 )
 NEXT_STEPS: tuple[Block, ...] = (
     Block(
         "next.sales",
-        "(一)规范保险销售行为,源头控制消保风险。",
-        "加强营销宣传管理,坚持“三适当”原则,站在消费者产品需求和客户服务体验角度,提升消保工作水平。",
+        "（一）规范保险销售行为，源头控制消保风险。",
+        "加强营销宣传管理，坚持“三适当”原则，站在消费者产品需求和客户服务体验角度，提升消保工作水平。",
     ),
     Block(
         "next.daily",
-        "(二)做精做细日常消保工作。",
-        "对照总公司、消保监管评价各项内容,做精做细消保日常每项工作,夯实各项管理机制,重点抓不足、补短板。",
+        "（二）做精做细日常消保工作。",
+        "对照总公司、消保监管评价各项内容，做精做细消保日常每项工作，夯实各项管理机制，重点抓不足、补短板。",
     ),
     Block(
         "next.education",
-        "(三)持续推进金融教育工作走深走实。",
-        "围绕金融监管部门及金融教育计划安排,统筹分工,不断提升消费者金融素养,有效防范化解金融风险。",
+        "（三）持续推进金融教育工作走深走实。",
+        "围绕金融监管部门及金融教育计划安排，统筹分工，不断提升消费者金融素养，有效防范化解金融风险。",
     ),
     Block(
         "next.training",
-        "(四)进一步提升员工内部培训质效。",
-        "丰富培训内容,创新培训形式,定期开展监管政策解读、消保制度学习、投诉处理技能等培训,覆盖所有岗位、所有员工。",
+        "（四）进一步提升员工内部培训质效。",
+        "丰富培训内容，创新培训形式，定期开展监管政策解读、消保制度学习、投诉处理技能等培训，覆盖所有岗位、所有员工。",
     ),
     Block(
         "next.complaints",
-        "(五)多措并举管控投诉,妥善化解矛盾纠纷。",
-        "畅通投诉处理渠道,认真处理每一笔客户诉求,专人跟进处理进度,引导客户多元化解纠纷,将风险控制在萌芽时期。",
+        "（五）多措并举管控投诉，妥善化解矛盾纠纷。",
+        "畅通投诉处理渠道，认真处理每一笔客户诉求，专人跟进处理进度，引导客户多元化解纠纷，将风险控制在萌芽时期。",
     ),
 )
 
@@ -280,7 +280,7 @@ def build_document(figs: YearFigures, texts: dict[str, tuple[str, str]] | None =
     notice = ""
     if not figs.has_records:
         notice = (
-            f"说明: 系统中没有{figs.unit.name}{figs.year}年的业务记录 (工单、金融教育、委员会、培训、审查、保单数据均为空),"
+            f"说明：系统中没有{figs.unit.name}{figs.year}年的业务记录（工单、金融教育、委员会、培训、审查、保单数据均为空），"
             f"下文数字均为零或“{NO_DATA}”。"
         )
     part_one = [(s.title, [render(b) for b in s.blocks]) for s in SECTIONS]
@@ -324,7 +324,8 @@ def write_docx(document: Document, target) -> None:
     doc = word.new_document()
     word.title(doc, document.title)
     if document.notice:
-        word.paragraph(doc, document.notice, bold_lead="")
+        lead, _colon, rest = document.notice.partition("：")
+        word.paragraph(doc, rest, bold_lead=lead + "：")
     word.paragraph(doc, document.lead)
     for part, sections in document.parts:
         word.heading(doc, part, 1)
@@ -343,7 +344,7 @@ def write_docx(document: Document, target) -> None:
     word.heading(doc, "附表 月度分布", 1)
     word.paragraph(
         doc,
-        "按受理日期 (工单) 和活动日期 (金融教育) 统计, 含下级机构; 投诉与工单不含已撤诉和合并件。",
+        "按受理日期（工单）和活动日期（金融教育）统计，含下级机构；投诉与工单不含已撤诉和合并件。",
         size=10,
     )
     rows = [
@@ -369,15 +370,15 @@ def write_docx(document: Document, target) -> None:
         doc,
         ["月份", "投诉 (件)", "非投诉工单 (件)", "金融教育活动 (项)", "金融教育触达 (人次)"],
         rows,
-        widths_cm=[2.6, 2.6, 3.2, 3.2, 3.6],
+        widths_cm=[2.6, 2.6, 3.0, 3.0, 3.46],
         size=9,
     )
     doc.add_page_break()
     word.heading(doc, "附录 数据来源与口径", 1)
     word.paragraph(
         doc,
-        f"下表列出正文引用的每个数字、其口径定义和数据来源。以“kpi.”开头的指标取自指标快照 #{document.snapshot_id},"
-        "该快照记录了计算所用的数据版本、导入批次、工单截止时间与计算参数,可据以重算;"
+        f"下表列出正文引用的每个数字、其口径定义和数据来源。以“kpi.”开头的指标取自指标快照 #{document.snapshot_id}，"
+        "该快照记录了计算所用的数据版本、导入批次、工单截止时间与计算参数，可据以重算；"
         "其余数字由系统在生成报告时按所列来源从业务记录统计。“暂无数据”表示该来源未接入或该期间没有可计算的记录。",
         size=10,
     )
@@ -394,7 +395,7 @@ def write_docx(document: Document, target) -> None:
             ]
             for row in document.appendix
         ],
-        widths_cm=[3.2, 2.6, 6.2, 2.8, 1.6],
+        widths_cm=[2.7, 2.6, 5.9, 2.4, 1.06],  # 14.66 cm: the text width of A4 with these margins
         size=8,
     )
     doc.save(target)

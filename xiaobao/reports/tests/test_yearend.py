@@ -63,9 +63,9 @@ def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
     # Structure of the seed.
     for heading in (
         "一、消保工作开展情况",
-        "(一)推进消保体制机制建设",
-        "(二)加强风险管控力度",
-        "(三)推动开展金融知识普及宣传",
+        "（一）推进消保体制机制建设",
+        "（二）加强风险管控力度",
+        "（三）推动开展金融知识普及宣传",
         "二、下一步消保重点工作",
         "附录 数据来源与口径",
     ):
@@ -73,17 +73,19 @@ def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
 
     # Education: what `xiaobao education stats` says, in the seed's sentences.
     edu = json.loads(command("education", "stats", "--year", "2024", "--unit", BRANCH, "--format", "json"))
-    assert f"年度共举办线下金融教育活动{edu['offline_events']}场,触及消费者约{edu['offline_reach']}人" in text
+    assert (
+        f"年度共举办线下金融教育活动{edu['offline_events']}场，触及消费者约{edu['offline_reach']}人" in text
+    )
     assert f"推动制作{edu['videos']}部金融教育相关视频" in text
     assert f"原创“以案说险”{edu['case_articles']}篇" in text
-    assert f"发布原创宣传稿件{edu['published_pieces']}篇,媒体报道{edu['media_reports']}次" in text
+    assert f"发布原创宣传稿件{edu['published_pieces']}篇，媒体报道{edu['media_reports']}次" in text
     assert f"线上触及消费者约{edu['online_reach']}人" in text
 
     # Complaints and work orders: the registry's figures and the case statistics.
     complaints = figure_for("cases.complaints", branch, 2024)["value"]
     forwarded = figure_for("cases.regulator_forwarded", branch, 2024)["value"]
     on_time = figure_for("cases.complaint_on_time_rate", branch, 2024)["value"]
-    assert f"全年受理投诉{int(complaints)}件,投诉按时办理率{on_time:.2f}%" in text
+    assert f"全年受理投诉{int(complaints)}件，投诉按时办理率{on_time:.2f}%" in text
     assert ("实现监管投诉零转办" in text) == (forwarded == 0)
 
     # Governance, training, reviews: the registry.
@@ -107,7 +109,7 @@ def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
     # Surrender-risk monitoring: xiaobao.risk's figures when it provides them, else 暂无数据.
     alerts = figure_for("risk.alerts", branch, 2024)
     expected = f"{int(alerts['value'])}{alerts['unit']}" if alerts["available"] else "暂无数据"
-    assert f"全年退保风险预警{expected}," in text
+    assert f"全年退保风险预警{expected}，" in text
     # Nothing reads None, nan or a division error.
     assert_clean(text)
 
@@ -128,9 +130,9 @@ def test_the_demo_matches_the_seed_summary(demo, tmp_path):
     target = tmp_path / "2024.docx"
     command("report", "yearend", "--year", "2024", "--unit", BRANCH, "-o", str(target))
     text = read(target)
-    assert "年度共举办线下金融教育活动18场,触及消费者约9500人" in text
+    assert "年度共举办线下金融教育活动18场，触及消费者约9500人" in text
     assert (
-        "推动制作6部金融教育相关视频。原创“以案说险”4篇,发布原创宣传稿件24篇,媒体报道52次,线上触及消费者约25000人"
+        "推动制作6部金融教育相关视频。原创“以案说险”4篇，发布原创宣传稿件24篇，媒体报道52次，线上触及消费者约25000人"
         in text
     )
     assert "实现监管投诉零转办" in text
@@ -145,10 +147,10 @@ def test_a_year_without_records_says_so(tree, tmp_path, monkeypatch):
     target = tmp_path / "2031.docx"
     command("report", "yearend", "--year", "2031", "--unit", "C1", "-o", str(target))
     text = read(target)
-    assert "说明: 系统中没有甲中心支公司2031年的业务记录" in text
-    assert "全年受理投诉0件,投诉按时办理率暂无数据" in text
+    assert "说明：系统中没有甲中心支公司2031年的业务记录" in text
+    assert "全年受理投诉0件，投诉按时办理率暂无数据" in text
     assert "年度共举办线下金融教育活动0场" in text
-    assert "全年退保风险预警暂无数据,确认“退保黑产”团伙暂无数据。" in text
+    assert "全年退保风险预警暂无数据，确认“退保黑产”团伙暂无数据。" in text
     assert "退保风险预警条数\t暂无数据\t数据来源 risk.alerts 尚未接入, 接入后自动计算\trisk.alerts" in text
     assert_clean(text)
 
