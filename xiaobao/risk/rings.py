@@ -15,8 +15,8 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
      among them), while a ring working through one insider agent is;
    - policy: a complaint and a surrender of the same policy, or a surrender and the complaint its
      complaint_ref names, are one story.
-   Empty and missing tokens never link, nor does a token of one policyholder only (their own phone on
-   two policies). A token shared by more than `hub_cap` distinct policyholders
+   Empty and missing tokens never link, nor does a token of fewer than `min_link_holders` (3)
+   policyholders (their own phone on two policies, a couple's shared phone). A token shared by more than `hub_cap` distinct policyholders
    (a branch switchboard, a bank's pooled account, a very busy agent) is a *hub* and links nothing.
 2. Text links. Complaint texts are normalised (whitespace, punctuation, digits and the hotline's
    boilerplate phrases removed); texts shorter than `min_text_chars` after that are too short to
@@ -78,7 +78,9 @@ class RingConfig:
     # After normalisation. Hotline summaries (20–45 characters) are too short to tell a ring's template
     # from the stock phrasing of the staff who type them; 格式化信函 run to a hundred and more.
     min_text_chars: int = 50
-    min_link_holders: int = 2  # a token links only when at least this many policyholders share it
+    # A phone or account shared by two policyholders is a couple or a parent and child far more often
+    # than a ring; a token links only when at least this many policyholders share it.
+    min_link_holders: int = 3
     min_holders: int = 3  # clusters with fewer distinct policyholders are not reported
     burst_days: int = 30
     alert_score: float = 40.0  # clusters scoring at least this become alerts
@@ -298,8 +300,8 @@ def build_links(records: pd.DataFrame, config: RingConfig) -> Links:
         # Policy links join one policy's own records: never a hub.
         hub = (tokens["n_holders"] > config.hub_cap) & (tokens["space"] != "policy")
         links.hubs = int(tokens.loc[hub, ["space", "token"]].drop_duplicates().shape[0])
-        # One policyholder's own records sharing their own phone say nothing about a ring (and would
-        # pull a ring member's unrelated policies into the ring): a link needs two policyholders.
+        # One policyholder's own records sharing their own phone, or a couple's, say nothing about a
+        # ring (and would pull a member's unrelated policies into it): see min_link_holders.
         weak = (tokens["n_holders"] < config.min_link_holders) & (tokens["space"] != "policy")
         kept = tokens[~hub & ~weak & (tokens["n_records"] > 1)].copy()
         kept["first"] = kept.groupby(keys, sort=False)["rid"].transform("first")

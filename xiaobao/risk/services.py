@@ -24,6 +24,7 @@ from xiaobao.risk.models import (
     WatchEntry,
     WatchKind,
 )
+from xiaobao.risk.watchlist import record_hits
 
 # Shared identifiers an investigator may put on the watchlist, by the kind of link that found them.
 WATCHABLE = {
@@ -49,7 +50,9 @@ def scan_run(*, as_of: dt.date, records=None, config: rings.RingConfig | None = 
     2. Each cluster scoring at least config.alert_score becomes (or updates) an alert, keyed by its
        members; an alert already confirmed or dismissed keeps its decision.
     3. Each series anomaly of the month becomes (or updates) a series alert.
-    Returns {"clusters": [...all clusters as JSON...], "alerts_created": n, "alerts_updated": n}.
+    4. List the surrenders and complaints touching the watchlist (疑似退保黑产信息库).
+    Returns {"clusters": [...], "series_alerts": [...], "watchlist_hits": [...], "alerts_created": n,
+    "alerts_updated": n}.
     """
     from xiaobao.cases.models import Case
     from xiaobao.risk.sources import scan_records
@@ -58,11 +61,17 @@ def scan_run(*, as_of: dt.date, records=None, config: rings.RingConfig | None = 
     if records is None:
         records = scan_records(as_of)
     clusters = rings.find_clusters(records, config)
+    hits = record_hits(records)
     root = _root_unit()
     units = {u.code: u for u in Unit.objects.all()}
     created = updated = 0
     if root is None:
-        return {"clusters": [c.as_json() for c in clusters], "alerts_created": 0, "alerts_updated": 0}
+        return {
+            "clusters": [c.as_json() for c in clusters],
+            "watchlist_hits": hits,
+            "alerts_created": 0,
+            "alerts_updated": 0,
+        }
     with transaction.atomic():
         for cluster in clusters:
             if cluster.score < config.alert_score:
@@ -111,6 +120,7 @@ def scan_run(*, as_of: dt.date, records=None, config: rings.RingConfig | None = 
     return {
         "clusters": [c.as_json() for c in clusters],
         "series_alerts": result["alerts"],
+        "watchlist_hits": hits,
         "alerts_created": created,
         "alerts_updated": updated,
     }

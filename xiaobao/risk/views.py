@@ -54,7 +54,12 @@ def _links(alert: Alert) -> list[dict]:
             continue
         seen.add(link["token"])
         kind = WATCHABLE[link["kind"]]
-        out.append({**link, "label": f"{kind.label} {link['masked']} ({link['holders']} 位投保人)"})
+        label = _("%(kind)s %(masked)s (%(n)s 位投保人)") % {
+            "kind": kind.label,
+            "masked": link["masked"],
+            "n": link["holders"],
+        }
+        out.append({**link, "label": label})
     return out
 
 

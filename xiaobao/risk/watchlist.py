@@ -41,3 +41,39 @@ def case_tokens(case) -> list[tuple[str, str]]:
 
 def flags_for_case(case) -> list[WatchEntry]:
     return flags_for(case_tokens(case))
+
+
+# Token columns of the scan's records, by watchlist kind.
+RECORD_COLUMNS = {
+    WatchKind.PHONE: ("phone", "applicant_phone"),
+    WatchKind.ACCOUNT: ("account",),
+    WatchKind.NAME: ("payee_name",),
+}
+
+
+def record_hits(records) -> list[dict]:
+    """The surrenders and complaints of a scan that touch an active watchlist entry (one isin per
+    column, no loop over records): [{"source", "policy_no", "case_no", "kind", "masked"}]."""
+    entries = list(WatchEntry.objects.filter(active=True).values_list("kind", "token", "masked"))
+    hits = []
+    for kind, columns in RECORD_COLUMNS.items():
+        masked = {token: m for k, token, m in entries if k == kind}
+        if not masked:
+            continue
+        for column in columns:
+            if column not in records:
+                continue
+            matched = records[records[column].isin(list(masked))]
+            for source, policy_no, case_no, token in zip(
+                matched["source"], matched["policy_no"], matched["case_no"], matched[column], strict=True
+            ):
+                hits.append(
+                    {
+                        "source": source,
+                        "policy_no": policy_no or "",
+                        "case_no": case_no or "",
+                        "kind": str(kind),
+                        "masked": masked[token],
+                    }
+                )
+    return hits

@@ -78,3 +78,20 @@ def test_cli_rejects_bad_input(labels):
         call_command("risk", "surrenders", "--period", "2025-6")
     with pytest.raises(CommandError):
         call_command("risk", "surrenders", "--period", "2025-06", "--by", "colour")
+
+
+def test_a_scan_lists_the_surrenders_touching_the_watchlist(labels, alice, tree):
+    from xiaobao.privacy.services import personal_token
+    from xiaobao.risk.services import watch_add
+
+    watch_add(
+        actor=alice,
+        kind="account",
+        token=personal_token("account", "6222000011116789"),
+        masked="****6789",
+        reason="代办人账号",
+        unit=tree["C1"],
+    )
+    hits = scan_run(as_of=DAY)["watchlist_hits"]
+    assert sorted(h["policy_no"] for h in hits) == sorted(labels["ring"][0::2])
+    assert all(h["masked"] == "****6789" and h["source"] == "S" for h in hits)
