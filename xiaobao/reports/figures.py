@@ -178,6 +178,23 @@ def placeholder_names() -> list[str]:
     ]
 
 
+def placeholder_labels() -> list[tuple[str, str]]:
+    """(placeholder, what it stands for) for the template pages."""
+    from xiaobao.assessment.sources import source_for
+
+    labels = dict(TEXT_FIGURES)
+    for name, key in REGISTRY_FIGURES.items():
+        source = source_for(key)
+        labels[name] = str(source.label) if source else PENDING_LABELS.get(key, (key, ""))[0]
+    for name, kpi_id in KPI_FIGURES.items():
+        labels[name] = REGISTRY[kpi_id].label_zh
+    for name, (_key, label, _unit, _definition) in EDUCATION_FIGURES.items():
+        labels[name] = label
+    for name, (label, _unit) in CASE_FIGURES.items():
+        labels[name] = label
+    return [(name, labels[name]) for name in placeholder_names()]
+
+
 def _registry_figure(name: str, key: str, unit, year: int) -> Fig:
     stored = figure_for(key, unit, year)
     value = stored.get("value") if stored.get("available") else None

@@ -17,7 +17,7 @@ from xiaobao.accounts import access
 from xiaobao.audit.services import audit_record
 from xiaobao.reports import selectors, services, yearend
 from xiaobao.reports.access import can_edit_templates, require_edit_templates
-from xiaobao.reports.figures import placeholder_names
+from xiaobao.reports.figures import placeholder_labels
 from xiaobao.reports.forms import GenerateForm, TemplateForm
 from xiaobao.reports.models import ReportJob
 
@@ -114,7 +114,7 @@ def reports_download(request, pk: int):
 def reports_templates(request):
     context = {
         "rows": selectors.template_rows(),
-        "placeholders": placeholder_names(),
+        "placeholders": placeholder_labels(),
         "can_edit": can_edit_templates(request.user),
     }
     return render(request, "reports/templates.html", context)
@@ -149,7 +149,8 @@ def reports_template_edit(request, key: str):
                 return redirect("reports-templates")
     else:
         form = TemplateForm(initial={"heading": row["heading"], "body": row["body"]})
-    context = {"form": form, "block": block, "row": row, "placeholders": placeholder_names()}
+    # "paragraph", not "block": Django's {% block %} tag owns that name in the template context.
+    context = {"form": form, "paragraph": block, "row": row, "placeholders": placeholder_labels()}
     return render(request, "reports/template_edit.html", context, status=400 if form.errors else 200)
 
 

@@ -100,6 +100,7 @@ def test_an_unknown_placeholder_is_refused_with_the_valid_ones(client, alice):
     assert response.status_code == 400
     error = response.content.decode()
     assert "未知的占位符: {people}" in error and "{offline_reach}" in error
+    assert "<code>edu.offline</code>" in error and "线下活动触达人数" in error  # the paragraph and the labels
     assert not NarrativeTemplate.objects.exists()
 
     response = client.post(url, {"heading": "线下活动", "body": "{offline_events.__class__}"})
