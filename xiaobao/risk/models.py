@@ -83,6 +83,16 @@ class Alert(models.Model):
         return self.status in OPEN_ALERT_STATUSES
 
 
+EVENT_LABELS = {
+    "assign": _("分派调查人"),
+    "note": _("调查记录"),
+    "evidence": _("上传证据材料"),
+    "confirm": _("确认"),
+    "dismiss": _("排除"),
+    "reopen": _("重新调查"),
+}
+
+
 class AlertEvent(models.Model):
     """One step of an investigation: assignment, note, evidence, confirm, dismiss, reopen."""
 
@@ -102,6 +112,18 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}:{self.action}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
+
+    @property
+    def from_label(self) -> str:
+        return str(AlertStatus(self.from_status).label) if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return str(AlertStatus(self.to_status).label) if self.to_status else ""
 
 
 class AlertEvidence(models.Model):

@@ -250,6 +250,20 @@ def alert_dismiss(*, actor, alert: Alert, reason: str, request=None) -> Alert:
 
 
 @transaction.atomic
+def alert_reopen(*, actor, alert: Alert, reason: str, request=None) -> Alert:
+    """Take a decided alert back into investigation (its watchlist entries stay until removed)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写重新调查的理由")})
+    before = _transition(alert, "reopen")
+    alert.decided_at = None
+    alert.save(update_fields=["status", "decided_at", "updated_at"])
+    _event(alert, actor=actor, action="reopen", before=before, note=reason)
+    audit_record(actor=actor, action="risk.alert.reopen", obj=alert, unit=alert.unit, request=request)
+    return alert
+
+
+@transaction.atomic
 def watch_add(
     *, actor, kind: str, token: str, masked: str, reason: str, unit: Unit, alert=None, request=None
 ) -> WatchEntry:

@@ -186,7 +186,7 @@ def alert_evidence_download(request, pk: int, eid: int):
 @require_POST
 def alert_decide(request, pk: int, action: str):
     alert = get_alert(request, pk, write=True)
-    if action not in ("confirm", "dismiss"):
+    if action not in ("confirm", "dismiss", "reopen"):
         raise Http404
     form = DecideForm(request.POST, links=_links(alert))
 
@@ -199,10 +199,12 @@ def alert_decide(request, pk: int, action: str):
                 watch_tokens=data["watch"],
                 request=request,
             )
-        else:
+        elif action == "dismiss":
             services.alert_dismiss(actor=request.user, alert=alert, reason=data["reason"], request=request)
+        else:
+            services.alert_reopen(actor=request.user, alert=alert, reason=data["reason"], request=request)
 
-    done = _("已确认为疑似退保黑产") if action == "confirm" else _("已排除")
+    done = {"confirm": _("已确认为疑似退保黑产"), "dismiss": _("已排除"), "reopen": _("已重新调查")}[action]
     return _apply(request, alert, "decide_form", form, call, done)
 
 

@@ -166,3 +166,15 @@ def test_year_figures_for_the_report(alice, alert, tree):
     assert alerts(year, tree["BR"])["value"] == Alert.objects.count()
     assert rings_confirmed(year, "C1")["value"] == 1 and rings_confirmed(year, "C2")["value"] == 0
     assert figure_for("risk.rings_confirmed", tree["C1"], year)["value"] == 1
+
+
+def test_a_decided_alert_can_be_reopened_with_a_reason(client, alice, alert):
+    client.force_login(alice)
+    client.post(reverse("risk-alert-decide", args=[alert.pk, "dismiss"]), {"reason": "同一家庭"})
+    url = reverse("risk-alert-decide", args=[alert.pk, "reopen"])
+    assert client.post(url, {}).status_code == 400
+    assert client.post(url, {"reason": "发现新的代办证据"}).status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.INVESTIGATING
+    body = client.get(reverse("risk-alert-detail", args=[alert.pk])).content.decode()
+    assert "已排除 → 调查中" in body and "重新调查" in body
