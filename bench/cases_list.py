@@ -587,9 +587,13 @@ def check_search_index() -> str:
 
     if connection.vendor != "sqlite":
         with connection.cursor() as cur:
-            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'cases_case_description_trgm'")
+            # cases.0004 rebuilt it on UPPER(description), the expression icontains compares.
+            cur.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname IN "
+                "('cases_case_description_upper_trgm', 'cases_case_description_trgm') ORDER BY indexname DESC"
+            )
             row = cur.fetchone()
-        return row[0] if row else "**missing: cases_case_description_trgm**"
+        return row[0] if row else "**missing: cases_case_description_upper_trgm**"
     with connection.cursor() as cur:
         cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'")
         triggers = sorted(r[0] for r in cur.fetchall())

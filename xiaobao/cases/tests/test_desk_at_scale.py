@@ -253,8 +253,29 @@ def test_analyze_gives_the_planner_statistics(make_case):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'cases_case'")
             assert cursor.fetchone()[0] > 0
-            cursor.execute("PRAGMA analysis_limit")
-            assert cursor.fetchone()[0] == 0
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'org_unit'")
+            assert cursor.fetchone()[0] > 0
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'cases_case'")
+            assert cursor.fetchone()[0] > 0
+            cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'org_unit'")
+            assert cursor.fetchone()[0] > 0
+
+
+def test_a_migrate_refreshes_the_statistics_sqlite_only_when_needed(make_case):
+    from xiaobao.cases.maintenance import analyze_after_migrate
+
+    make_case()
+
+    def analyzes(plan) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            analyze_after_migrate(None, using="default", plan=plan)
+        return any(q["sql"].startswith("ANALYZE") for q in queries.captured_queries)
+
+    assert analyzes(None) and analyzes([("a migration", False)])
+    # Nothing migrated and statistics present: PostgreSQL still refreshes (cheap), SQLite not.
+    assert analyzes([]) == (connection.vendor == "postgresql")
 
 
 def test_an_import_refreshes_the_statistics_but_a_dry_run_does_not(tree, clock, tmp_path, monkeypatch):
