@@ -9,3 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from xiaobao.accounts import signals  # noqa: F401
+        from xiaobao.lib import choices
+
+        choices.install()
