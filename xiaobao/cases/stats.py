@@ -1,5 +1,6 @@
 """Case statistics: counts, closure, median days to close, on-time rate, overdue, extensions,
-regulator-forwarded. Aggregated in the database; only the durations for medians come back.
+regulator-forwarded. Aggregated in the database; PostgreSQL also takes the medians
+(percentile_cont), elsewhere only the durations for the medians come back.
 
 On SQLite the month keys and the durations come from SQLite's own strftime() and julianday():
 Django's time-zone-aware TruncMonth and DurationField subtraction run there as Python functions
@@ -14,11 +15,13 @@ from collections import defaultdict
 
 from django.db import connections
 from django.db.models import (
+    Aggregate,
     CharField,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    FloatField,
     Func,
     IntegerField,
     Q,
@@ -51,6 +54,14 @@ class _SqliteMillis(Func):
     arg_joiner = ") - julianday("
     template = "CAST(ROUND((julianday(%(expressions)s)) * 86400000) AS INTEGER)"
     output_field = IntegerField()
+
+
+class _PgMedianDays(Aggregate):
+    """PostgreSQL: the median of an interval in days, computed by the database (percentile_cont
+    interpolates between the two middle values, as statistics.median does)."""
+
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+    output_field = FloatField()
 
 
 def _sqlite_offset_minutes(cases) -> int | None:
@@ -107,27 +118,15 @@ def case_stats(cases, *, by: str | None = None, today: dt.date | None = None) ->
         extended=Count("pk", filter=Q(extension_level__gt=0)),
         regulator_forwarded=Count("pk", filter=Q(channel="监管转办")),
     )
-    durations = defaultdict(list)
-    if offset is None:
-        took = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
-    else:
-        took = _SqliteMillis(F("closed_at"), F("received_at"))
-    closed = keyed.filter(closed_at__isnull=False).annotate(took=took)
-    for group, took in closed.values_list(key or "pk", "took").iterator(chunk_size=20000):
-        # The same float as timedelta.total_seconds() for whole milliseconds.
-        seconds = took.total_seconds() if offset is None else took * 1000 / 10**6
-        days = seconds / 86400
-        durations[_label(group) if key else None].append(days)
-        if key:
-            durations[None].append(days)
+    medians = _medians(cases, keyed, key, offset)
 
-    def shape(label, row, days):
+    def shape(label, row, median):
         return {
             "key": label,
             "count": row["count"],
             "closed": row["closed"],
             "open": row["open"],
-            "median_days_to_close": round(statistics.median(days), 2) if days else None,
+            "median_days_to_close": round(median, 2) if median is not None else None,
             "on_time_rate": round(row["decided_on_time"] / row["decided"], 4) if row["decided"] else None,
             "overdue_now": row["overdue_now"],
             "extended": row["extended"],
@@ -138,9 +137,38 @@ def case_stats(cases, *, by: str | None = None, today: dt.date | None = None) ->
     if key:
         for row in keyed.values(key).annotate(**aggregates).order_by(key):
             label = _label(row[key])
-            groups.append(shape(label, row, durations.get(label, [])))
+            groups.append(shape(label, row, medians.get(label)))
     total_row = cases.aggregate(**aggregates)
-    return {"groups": groups, "total": shape("合计", total_row, durations.get(None, []))}
+    return {"groups": groups, "total": shape("合计", total_row, medians.get(None))}
+
+
+def _medians(cases, keyed, key: str | None, offset: int | None) -> dict:
+    """Median days from receipt to closure of the closed cases, per group label and for all (None).
+
+    PostgreSQL computes them (percentile_cont); elsewhere the durations come back, a column at a
+    time, and Python takes the medians."""
+    if connections[cases.db].vendor == "postgresql":
+        took = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
+        closed = keyed.filter(closed_at__isnull=False)
+        medians = {None: closed.aggregate(m=_PgMedianDays(took))["m"]}
+        if key:
+            for row in closed.values(key).annotate(m=_PgMedianDays(took)).order_by(key):
+                medians[_label(row[key])] = row["m"]
+        return medians
+    durations = defaultdict(list)
+    if offset is None:
+        took = ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
+    else:  # SQLite's window functions sort slower than Python takes the medians (1.9 s vs 0.8 s at 125k)
+        took = _SqliteMillis(F("closed_at"), F("received_at"))
+    closed = keyed.filter(closed_at__isnull=False).annotate(took=took)
+    for group, took in closed.values_list(key or "pk", "took").iterator(chunk_size=20000):
+        # The same float as timedelta.total_seconds() for whole milliseconds.
+        seconds = took.total_seconds() if offset is None else took * 1000 / 10**6
+        days = seconds / 86400
+        durations[_label(group) if key else None].append(days)
+        if key:
+            durations[None].append(days)
+    return {label: statistics.median(days) for label, days in durations.items()}
 
 
 def case_period(cases, date_from: dt.date | None, date_to: dt.date | None):

@@ -199,6 +199,28 @@ def test_closed_counts_cases_closed_without_a_date(make_case):
     assert total["median_days_to_close"] == 3.0  # of the 5 dated durations only
 
 
+def test_medians_interpolate_between_the_two_middle_durations_on_every_database(make_case):
+    """PostgreSQL takes them with percentile_cont, SQLite's come back to Python: the same figures."""
+    import statistics as py
+
+    _spread(make_case)
+    by_kind = {
+        g["key"]: g["median_days_to_close"] for g in stats.case_stats(Case.objects.all(), by="kind")["groups"]
+    }
+    day = dt.timedelta(days=1)
+    complaints = [
+        dt.timedelta(hours=27),
+        dt.timedelta(days=3, seconds=7, milliseconds=250),
+        dt.timedelta(days=21, seconds=1),
+    ]
+    inquiries = [dt.timedelta(hours=36), dt.timedelta(days=10, minutes=1)]  # two: the mean of both
+    assert by_kind == {
+        "投诉": round(py.median(t / day for t in complaints), 2),
+        "咨询": round(py.median(t / day for t in inquiries), 2),
+    }
+    assert by_kind["咨询"] == 5.75
+
+
 # ---------------------------------------------------------------- indexes and statistics
 
 
