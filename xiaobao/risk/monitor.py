@@ -69,9 +69,10 @@ def _month_start(day: dt.date, back: int) -> dt.date:
 
 
 def monthly_series(period: dt.date, by: list[str], history: int, con=None) -> pd.DataFrame:
-    """Rows (dimension, value, month, count, amount, full_refunds) for P and the history months."""
+    """Rows (dimension, value, month, count, amount, full_refunds, unit) for P and the history months;
+    unit is the org_code with most of the row's surrenders."""
     surrenders, policies = store.parquet_glob("surrenders"), store.parquet_glob("policies")
-    columns = ["dimension", "value", "month", "count", "amount", "full_refunds"]
+    columns = ["dimension", "value", "month", "count", "amount", "full_refunds", "unit"]
     if not surrenders or not policies:
         return pd.DataFrame(columns=columns)
     con = con or duckdb.connect()
@@ -79,7 +80,8 @@ def monthly_series(period: dt.date, by: list[str], history: int, con=None) -> pd
     end = _month_start(period, -1)
     selects = " UNION ALL ".join(
         f"""SELECT '{name}' AS dimension, CAST({DIMENSIONS[name][0]} AS VARCHAR) AS value, month,
-                   count(*) AS count, sum(amount) AS amount, sum(CAST(is_full AS INTEGER)) AS full_refunds
+                   count(*) AS count, sum(amount) AS amount, sum(CAST(is_full AS INTEGER)) AS full_refunds,
+                   mode(org_code) AS unit
             FROM joined GROUP BY ALL"""
         for name in by
     )
@@ -170,6 +172,7 @@ def surrender_monitor(
                 "adjusted_p": float(q),
                 "count": int(row["count"]),
                 "full_refunds": int(row["full_refunds"]),
+                "unit": row["unit"],  # the unit with most of the series' surrenders in the month
                 "explanation": _explain(row, name, p, float(q), lam[i], share[i], peer_rate[i], config),
             }
         )

@@ -100,7 +100,7 @@ def scan_run(*, as_of: dt.date, records=None, config: rings.RingConfig | None = 
         for item in result["alerts"]:
             key = f"series:{item['dimension']}:{item['value']}:{item['month']}:{item['test']}"
             digest = hashlib.sha1(key.encode()).hexdigest()[:40]
-            code = item["value"] if item["dimension"] == "unit" else ""
+            code = item["value"] if item["dimension"] == "unit" else item.get("unit") or ""
             alert, is_new = Alert.objects.update_or_create(
                 fingerprint=f"series:{digest}",
                 defaults={

@@ -43,6 +43,7 @@ def test_a_jumping_agent_raises_explained_alerts(db):
     assert tests == {"history", "share", "full_refund"}
     assert {a["value"] for a in result["alerts"]} == {"A6"}
     history = next(a for a in result["alerts"] if a["test"] == "history")
+    assert history["unit"] == "C1"
     assert history["explanation"].startswith(
         "业务员 A6 2025-06 退保 14 件, 过去 12 个月月均 2.0 件 (泊松检验"
     )
@@ -93,3 +94,15 @@ def test_benjamini_hochberg():
 
 def test_parse_period():
     assert parse_period("2025-06") == dt.date(2025, 6, 1)
+
+
+def test_the_scan_saves_series_alerts_in_the_unit_of_the_series(tree):
+    from xiaobao.risk.models import Alert, AlertKind
+    from xiaobao.risk.services import scan_run
+
+    steady_book(jump=True)
+    scan_run(as_of=dt.date(2025, 7, 3))
+    alerts = Alert.objects.filter(kind=AlertKind.SERIES)
+    assert alerts.exists() and {a.unit.code for a in alerts} == {"C1"}
+    assert all(a.period == "2025-06" and a.reasons for a in alerts)
+    assert alerts.filter(title__startswith="业务员 A6 2025-06").exists()
