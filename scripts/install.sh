@@ -12,9 +12,10 @@ have() { command -v "$1" >/dev/null 2>&1; }
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "xiaobao 需要 Python 3.11 或更高版本" >&2; exit 1; }
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 have npm || need_apt+=(nodejs npm)
+# A Chinese font for the charts of the Word reports (and the browser tests' screenshots).
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 if [ "$WITH_TEST" = 1 ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
   have msgfmt || need_apt+=(gettext)
   have java || need_apt+=(openjdk-17-jre-headless)  # Spark, for the KPI parity test
 fi
