@@ -62,6 +62,8 @@ def test_quarterly_statistics_agree_with_the_snapshot_and_reproduce(demo, tmp_pa
     by_channel = {r[0]: r[1] for r in sheet(first, "按渠道")[1:]}
     assert by_channel[Channel.REGULATOR] == forwarded
     assert len(sheet(first, "按险种")) > 3  # several product types, from the policy book
+    charts = {name: openpyxl.load_workbook(first)[name]._charts for name in ("按事由", "按险种", "按渠道")}
+    assert all(len(c) == 1 for c in charts.values())  # a native bar chart beside each breakdown
 
     # Reproduce: a new complaint after the freeze does not change the report made from the snapshot.
     case = period_cases("2024Q4").filter(kind=CaseKind.COMPLAINT).first()
