@@ -234,3 +234,12 @@ def test_an_officer_enters_hand_values_and_the_index_uses_them(client, scenario,
     assert client.post(reverse("kpi-quality-values"), {**data, "unit": "C2"}).status_code == 404
     client.force_login(personas[(Role.UNIT_HEAD, "inside")])
     assert client.get(reverse("kpi-quality-values")).status_code == 403
+
+
+def test_numerators_read_as_numbers_not_as_float_noise():
+    from xiaobao.kpi.templatetags.kpi_numbers import kpi_number
+
+    assert kpi_number(8609.625468384722) == "8609.6255"
+    assert kpi_number(100.0) == "100"
+    assert kpi_number(Decimal("909316730.00")) == Decimal("909316730.00")
+    assert kpi_number(150) == 150 and kpi_number(None) == "—"
