@@ -126,3 +126,15 @@ def test_committee_pack_docx_and_xlsx(demo, tmp_path):
     rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
     assert rows[-1] == ("合计", month_complaints, 0)
     assert "None" not in text
+
+
+def test_an_empty_month_gives_a_plain_pack(tree, tmp_path):
+    target = tmp_path / "m.docx"
+    run("committee", "--month", "2031-01", "--unit", "C1", "-o", str(target))
+    text = document_text(target)
+    assert "本月监管转办投诉为零 (零转办)" in text and "合计\t0\t0" in text
+    assert "截至 2031-01-31 已过期限仍未办结的工单共 0 件。" in text
+    assert "投诉按时办结率\t暂无数据" in text
+    assert "None" not in text and "nan" not in text
+    with pytest.raises(CommandError, match="2024-11"):
+        run("committee", "--month", "2031-13", "-o", str(tmp_path / "x.docx"))
