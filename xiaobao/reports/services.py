@@ -23,8 +23,6 @@ from xiaobao.reports.models import JobStatus, NarrativeTemplate, ReportJob, Repo
 
 log = logging.getLogger(__name__)
 
-CHARTS_NOTE = ""  # matplotlib is not installed: the report carries tables, not charts (see README)
-
 
 def stored_texts() -> dict[str, tuple[str, str]]:
     return {t.key: (t.heading, t.body) for t in NarrativeTemplate.objects.all()}
@@ -39,7 +37,6 @@ def yearend_write(*, unit, year: int, target, actor=None, snapshot_id: int | Non
     """
     figs = year_figures(unit=unit, year=year, snapshot_id=snapshot_id, actor=actor)
     document = yearend.build_document(figs, stored_texts())
-    document.charts_note = CHARTS_NOTE
     yearend.write_docx(document, target)
     return {"snapshot": figs.snapshot, "document": document, "figures": figs}
 

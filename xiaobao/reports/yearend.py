@@ -11,6 +11,7 @@ Every paragraph is a template: a heading and a body with {placeholders} filled f
 an edited text (NarrativeTemplate), which then replaces the default.
 """
 
+import io
 import string
 from dataclasses import dataclass
 
@@ -229,7 +230,6 @@ class Document:
     parts: list[tuple[str, list[tuple[str, list[Paragraph]]]]]  # part → [(section title, paragraphs)]
     appendix: list[dict]
     snapshot_id: int
-    charts_note: str
     monthly: list[dict]
 
     def as_text(self) -> str:
@@ -312,14 +312,16 @@ def build_document(figs: YearFigures, texts: dict[str, tuple[str, str]] | None =
         parts=[(PART_ONE, part_one), (PART_TWO, part_two)],
         appendix=appendix,
         snapshot_id=figs.snapshot.pk,
-        charts_note="",
         monthly=figs.monthly,
     )
 
 
 def write_docx(document: Document, target) -> None:
     """The year-end document as Word: title, notice, lead, the two parts, the appendix table."""
-    from xiaobao.reports import word
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    from xiaobao.reports import charts, word
 
     doc = word.new_document()
     word.title(doc, document.title)
@@ -338,8 +340,6 @@ def write_docx(document: Document, target) -> None:
                 elif p.heading:
                     word.heading(doc, p.heading, 2)
                 word.paragraph(doc, p.body)
-    if document.charts_note:
-        word.paragraph(doc, document.charts_note, size=10)
     doc.add_page_break()
     word.heading(doc, "附表 月度分布", 1)
     word.paragraph(
@@ -347,6 +347,12 @@ def write_docx(document: Document, target) -> None:
         "按受理日期（工单）和活动日期（金融教育）统计，含下级机构；投诉与工单不含已撤诉和合并件。",
         size=10,
     )
+    png = charts.monthly_chart(document.monthly)
+    if png is not None:
+        doc.add_picture(io.BytesIO(png), width=Cm(14.6))
+        doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    else:
+        word.paragraph(doc, charts.missing_reason(), size=10)
     rows = [
         [
             m["month"],

@@ -116,6 +116,16 @@ def test_the_demo_2024_report_quotes_the_records(demo, tmp_path):
     # The monthly table adds up to the year's figures.
     assert f"合计\t{int(complaints)}\t" in text and f"\t{edu['activities']}\t{edu['total_reach']}" in text
 
+    # The monthly chart (matplotlib, in a Chinese font), or the reason there is none.
+    from docx import Document
+
+    from xiaobao.reports import charts
+
+    if charts.chart_font() is not None:
+        assert len(Document(target).inline_shapes) == 1
+    else:
+        assert charts.missing_reason() in text
+
     # Chinese fonts: every run names its East Asian font (宋体 body, 黑体 headings).
     assert east_asian_fonts(target) == {"宋体", "黑体"}
 
