@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "xiaobao.risk",
     "xiaobao.assessment",
     "xiaobao.reports",
+    "xiaobao.backup",
     "xiaobao.home",
     "xiaobao.demo",
 ]
