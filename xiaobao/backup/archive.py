@@ -174,7 +174,7 @@ def create_backup(output: Path, passphrase: str) -> dict:
         counts = database.dump(dump)
         manifest = {
             "format": ARCHIVE_FORMAT,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "versions": {
                 "xiaobao": _version("xiaobao"),
                 "django": django.get_version(),
@@ -247,7 +247,9 @@ def _extract(archive: Path, passphrase: str, target: Path) -> dict:
         p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() and p.name != MANIFEST
     } - {MANIFEST}
     if listed != present:
-        raise BackupError(f"备份内容与清单不符: 多出 {sorted(present - listed)[:5]}, 缺少 {sorted(listed - present)[:5]}")
+        raise BackupError(
+            f"备份内容与清单不符: 多出 {sorted(present - listed)[:5]}, 缺少 {sorted(listed - present)[:5]}"
+        )
     for name, entry in manifest["files"].items():
         path = target / name
         if path.stat().st_size != entry["size"] or _sha256(path) != entry["sha256"]:
@@ -282,7 +284,9 @@ def _top_entries(folder: Path) -> set[str]:
     return {
         p.name
         for p in folder.iterdir()
-        if not p.name.startswith(SCRATCH_PREFIXES) and p.name not in SKIP_TOP and not (folder / p.name).is_symlink()
+        if not p.name.startswith(SCRATCH_PREFIXES)
+        and p.name not in SKIP_TOP
+        and not (folder / p.name).is_symlink()
     }
 
 

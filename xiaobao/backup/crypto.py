@@ -1,6 +1,6 @@
 """The encrypted container of a backup: a small header, then AES-256-GCM chunks (streamed).
 
-    b"XBBACKUP" | u32 header length | header JSON | chunk* 
+    b"XBBACKUP" | u32 header length | header JSON | chunk*
     chunk = u32 ciphertext length | AES-GCM(plaintext ≤ CHUNK bytes) (ciphertext includes the 16-byte tag)
 
 The header says the format version, the KDF (scrypt) with its salt and parameters, the chunk size, a

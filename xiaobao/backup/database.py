@@ -36,7 +36,9 @@ def _quote(name: str) -> str:
 def _sqlite_counts(con: sqlite3.Connection) -> dict[str, int]:
     names = [
         r[0]
-        for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
     ]
     return {n: con.execute(f"SELECT count(*) FROM {_quote(n)}").fetchone()[0] for n in sorted(names)}
 

@@ -1,8 +1,8 @@
 """Run by the backup tests as a subprocess against a throw-away data folder and database.
 
-    python -m xiaobao.backup.tests.probe build     the small demo branch (2024, today 2025-01-15)
-    python -m xiaobao.backup.tests.probe facts     JSON: row counts of every table, the 2024 KPIs
-    python -m xiaobao.backup.tests.probe destroy   delete every case, wipe the Parquet store
+python -m xiaobao.backup.tests.probe build     the small demo branch (2024, today 2025-01-15)
+python -m xiaobao.backup.tests.probe facts     JSON: row counts of every table, the 2024 KPIs
+python -m xiaobao.backup.tests.probe destroy   delete every case, wipe the Parquet store
 """
 
 import datetime as dt

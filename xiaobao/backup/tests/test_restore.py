@@ -38,7 +38,14 @@ def _pg_admin(url: str, *args: str) -> None:
     env = dict(os.environ)
     if parts.password:
         env["PGPASSWORD"] = parts.password
-    conn = ["-h", parts.hostname or "localhost", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    conn = [
+        "-h",
+        parts.hostname or "localhost",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
     subprocess.run([args[0], *conn, *args[1:]], env=env, check=True, capture_output=True, timeout=60)
 
 
@@ -129,7 +136,10 @@ def test_the_archive_is_encrypted_and_says_what_it_holds(site):
     assert site.summary["database"] == _vendor()
     assert site.summary["keys_included"] is True
     assert site.summary["rows"] > 1000
-    with open(site.archive, "rb") as fh, tarfile.open(fileobj=DecryptingReader(fh, PASSPHRASE), mode="r|gz") as tar:
+    with (
+        open(site.archive, "rb") as fh,
+        tarfile.open(fileobj=DecryptingReader(fh, PASSPHRASE), mode="r|gz") as tar,
+    ):
         names = [m.name for m in tar]
     assert names[-1] == "manifest.json"
     assert any(n.startswith("database/xiaobao.") for n in names)
@@ -166,7 +176,7 @@ def test_restore_drill_refusals_change_nothing_then_everything_comes_back(site, 
     result = site.xiaobao("restore", str(tampered), check=False)
     assert result.returncode != 0 and "篡改" in result.stderr and "未做任何更改" in result.stderr
     truncated = tmp_path / "truncated.xbb"
-    truncated.write_bytes(site.archive.read_bytes()[: -5000])
+    truncated.write_bytes(site.archive.read_bytes()[:-5000])
     result = site.xiaobao("restore", str(truncated), check=False)
     assert result.returncode != 0 and "截断" in result.stderr
     other = tmp_path / "other.xbb"
@@ -209,7 +219,10 @@ def test_with_the_master_key_from_the_environment_the_key_stays_out_and_must_mat
     archive = tmp_path / "prod.xbb"
     summary = json.loads(site.xiaobao("backup", "-o", str(archive), XIAOBAO_FIELD_KEY=key).stdout)
     assert summary["keys_included"] is False and "XIAOBAO_FIELD_KEY" in summary["keys_note"]
-    with open(archive, "rb") as fh, tarfile.open(fileobj=DecryptingReader(fh, PASSPHRASE), mode="r|gz") as tar:
+    with (
+        open(archive, "rb") as fh,
+        tarfile.open(fileobj=DecryptingReader(fh, PASSPHRASE), mode="r|gz") as tar,
+    ):
         names = [m.name for m in tar]
     assert "data/keys/field.key" not in names
 
