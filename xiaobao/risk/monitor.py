@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.stats import binom, poisson
 
 from xiaobao.book import store
 
@@ -137,6 +136,8 @@ def surrender_monitor(
     current[["hist_count", "hist_total"]] = current[["hist_count", "hist_total"]].fillna(0)
     current["hist_mean"] = current["hist_count"] / config.history
     x = current["count"].to_numpy(dtype=float)
+    from scipy.stats import binom, poisson  # here, not at the top: 1.4 s of every start-up
+
     k = current["full_refunds"].to_numpy(dtype=float)
     lam = np.maximum(current["hist_mean"].to_numpy(dtype=float), config.min_expected)
     share = np.where(

@@ -44,8 +44,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 # One row per surrender ("S") or complaint ("C"). Token columns hold keyed-hash tokens ("" or None when
 # missing) with a `_m` twin holding the masked display.
@@ -230,6 +228,9 @@ def text_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix  # here, not at the top: scipy costs every start-up
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     _count, labels = connected_components(graph, directed=False)
     return labels
