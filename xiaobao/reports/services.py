@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xiaobao.audit.services import audit_record
+from xiaobao.lib import jobs
 from xiaobao.reports import yearend
 from xiaobao.reports.figures import placeholder_names, year_figures
 from xiaobao.reports.models import JobStatus, NarrativeTemplate, ReportJob, ReportKind
@@ -168,9 +169,7 @@ def report_job_start(*, actor, kind: str, period: str, unit, fmt: str) -> Report
 
 
 def _start(job_id: int) -> None:
-    thread = threading.Thread(target=report_job_run, args=(job_id,), name=f"report-{job_id}", daemon=True)
-    _running[job_id] = thread
-    thread.start()
+    _running[job_id] = jobs.start(report_job_run, job_id, name=f"report-{job_id}")
 
 
 def report_job_wait(job_id: int, timeout: float | None = None) -> None:
