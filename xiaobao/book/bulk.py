@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from xiaobao.audit.models import AuditAction
 from xiaobao.audit.services import audit_record
-from xiaobao.book import cellchecks, store
+from xiaobao.book import cellchecks, hooks, store
 from xiaobao.book.importers import (
     FORMATS,
     RULES,
@@ -646,6 +646,9 @@ def bulk_import(
         else:
             batch.status = BatchStatus.DONE
         batch.message = _message(batch)
+        if batch.status == BatchStatus.DONE and bulk.version is not None:
+            notes = hooks.rows_written(batch, kind)  # e.g. the watchlist check of the new rows
+            batch.message = hooks.message_with_notes(batch.message, [n.get("message", "") for n in notes])
     except Declined:
         if collecting:
             gc.enable()

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 from django.core.exceptions import ValidationError
 
-from xiaobao.book import store
+from xiaobao.book import hooks, store
 from xiaobao.book.schema import KEYS, PERSONAL, SCHEMAS
 from xiaobao.book.staging import Stage, duck, parquet_source
 from xiaobao.imports.engine import Importer, in_batches
@@ -517,6 +517,10 @@ class BookImporter(Importer):
             version = outcome.version
             self.stage = None
         self.con.close()
+        if version is not None and batch is not None and batch.pk is not None:
+            # The rows are committed: the hooks check them (their sentences reach the batch's message
+            # through book_import, which appends batch.details["notes"]).
+            hooks.rows_written(batch, self.table)
         return {
             "store": {
                 "table": self.table,

@@ -11,9 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from xiaobao.book import hooks
 from xiaobao.book.bulk import Progress, bulk_import
 from xiaobao.book.models import ImportJob, JobStatus
-from xiaobao.imports.models import ImportBatch
+from xiaobao.imports.models import BatchStatus, ImportBatch
 from xiaobao.imports.services import import_run
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ def book_import(
     batch = bulk_import(**options, progress=progress)
     if batch is None:
         batch = import_run(**options)
+        notes = (batch.details or {}).get("notes") or []
+        if notes and batch.status == BatchStatus.DONE:
+            # The framework wrote the message after the importer's hooks ran: add their sentences.
+            batch.message = hooks.message_with_notes(batch.message, notes)
+            batch.save(update_fields=["message"])
     return batch
 
 

@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
 
-from xiaobao.cases import clocks
+from xiaobao.cases import clocks, hooks
 from xiaobao.cases.maintenance import analyze_cases
 from xiaobao.cases.models import (
     Case,
@@ -724,6 +724,7 @@ class CaseImporter(Importer):
             with self._sqlite_bulk():
                 self._cases.insert(rows)
             ids = self._case_ids([record.values["case_no"] for record in created])
+            hooks.cases_created(list(ids.values()))  # the chunk's watchlist check: one pass, not per row
             for record in created:
                 status = record.values.get("status") or CaseStatus.REGISTERED
                 details = {"batch": batch_id, "row": record.first_row}

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from xiaobao.accounts import access
 from xiaobao.accounts.models import Role
 from xiaobao.audit.services import audit_record
-from xiaobao.cases import clocks
+from xiaobao.cases import clocks, hooks
 from xiaobao.cases.models import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -206,6 +206,7 @@ def case_create(
         case, actor, "create", to_status=case.status, at=received_at if received_at < timezone.now() else None
     )
     audit_record(actor=actor, action="create", obj=case, unit=unit, request=request)
+    hooks.cases_created([case.pk])  # e.g. the watchlist check at intake (xiaobao.risk)
     if handler is not None:
         _notify(handler, case, _("新工单 %(no)s 已分配给您") % {"no": case.case_no})
     return case

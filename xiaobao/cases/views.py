@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from xiaobao.accounts import access
 from xiaobao.accounts.models import Role, User
 from xiaobao.audit.services import audit_record
-from xiaobao.cases import exports, services
+from xiaobao.cases import exports, hooks, services
 from xiaobao.cases.forms import (
     AssignForm,
     CallbackForm,
@@ -88,6 +88,8 @@ def case_desk(request):
     cases = case_list(user=request.user, f=f)
     cap = SHORT_SEARCH_COUNT_CAP if is_short_search(f.q) else COUNT_CAP
     page = CappedPaginator(cases, PAGE_SIZE, cap=cap).get_page(request.GET.get("page"))
+    # Other apps' columns (e.g. risk's 黑产库 flag), on the page's rows only: not in the capped count.
+    page.object_list = hooks.annotate_desk(page.object_list)
     context = {
         "page": page,
         "f": f,

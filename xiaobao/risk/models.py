@@ -186,3 +186,68 @@ class WatchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.masked}"
+
+
+class HitSource(models.TextChoices):
+    INTAKE = "intake", _("登记时命中")  # the case was created (form, API, import) with a listed token
+    LISTED = "listed", _("列入时回查")  # the token was listed after the case existed
+    SCAN = "scan", _("每日扫描")  # found by the daily scan
+
+
+class WatchlistHit(models.Model):
+    """A case whose customer touches an active watchlist entry: the stored flag of the desk and the
+    case page. Recorded at intake through xiaobao.cases.hooks, and for older cases when a token is
+    listed or by the daily scan. Removing the entry (active=False) hides the flag; the row stays."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(WatchEntry, on_delete=models.CASCADE, related_name="case_hits")
+    source = models.CharField(
+        _("发现方式"), max_length=8, choices=HitSource.choices, default=HitSource.INTAKE
+    )
+    at = models.DateTimeField(_("命中时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["case", "entry"], name="risk_hit_case_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.entry_id}"
+
+
+class WatchlistRowHit(models.Model):
+    """A row of a core-data import (xiaobao.book) whose contact phone, payee account or payee name
+    touches an active watchlist entry, recorded when the batch committed its rows."""
+
+    batch = models.ForeignKey("imports.ImportBatch", on_delete=models.CASCADE, related_name="+")
+    table = models.CharField(_("数据表"), max_length=16)
+    key = models.CharField(_("记录键"), max_length=255)
+    policy_no = models.CharField(_("保单号"), max_length=64, blank=True)
+    org_code = models.CharField(_("机构代码"), max_length=32, blank=True, db_index=True)  # the policy's unit
+    column = models.CharField(_("字段"), max_length=32)
+    entry = models.ForeignKey(WatchEntry, on_delete=models.CASCADE, related_name="row_hits")
+    at = models.DateTimeField(_("命中时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "table", "key", "column", "entry"], name="risk_rowhit_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}:{self.key}:{self.column}"
+
+
+class ScanState(models.Model):
+    """The daily risk scan of `xiaobao worker`: the day it last ran, claimed by a conditional update so
+    that of two workers only one scans."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_date = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_date}"

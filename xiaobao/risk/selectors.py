@@ -5,7 +5,8 @@ from django.db.models import Count, Q, QuerySet
 
 from xiaobao.accounts import access
 from xiaobao.book import store
-from xiaobao.risk.models import Alert, AlertStatus, WatchEntry
+from xiaobao.book.selectors import COLUMNS, LABELS
+from xiaobao.risk.models import Alert, AlertStatus, WatchEntry, WatchlistHit, WatchlistRowHit
 
 SURRENDER_COLUMNS = [
     "policy_no",
@@ -71,3 +72,24 @@ def watchlist(user, *, active: bool = True) -> QuerySet[WatchEntry]:
     units, and a flag reveals only a masked value.)"""
     entries = WatchEntry.objects.select_related("unit", "confirmed_by", "alert").filter(active=active)
     return access.scope(entries, user)
+
+
+def intake_hits(user, *, limit: int = 200) -> dict:
+    """Recent watchlist hits at intake: cases in the user's scope, and core-data import rows of the
+    units the user may see (the policy's unit), newest first; only hits of entries still listed."""
+    cases = access.scope(
+        WatchlistHit.objects.filter(entry__active=True).select_related(
+            "case", "case__unit", "case__customer", "entry"
+        ),
+        user,
+        unit_field="case__unit",
+    ).order_by("-at", "-pk")[:limit]
+    rows = WatchlistRowHit.objects.filter(entry__active=True).select_related("entry", "batch")
+    if not access.is_admin(user):
+        rows = rows.filter(org_code__in=access.visible_units(user).values("code"))
+    rows = list(rows.order_by("-at", "-pk")[:limit])
+    labels = {(t, c.removesuffix("_masked")): label for t, cols in COLUMNS.items() for c, label in cols}
+    for hit in rows:
+        hit.table_label = LABELS.get(hit.table, hit.table)
+        hit.column_label = labels.get((hit.table, hit.column), hit.column)
+    return {"cases": list(cases), "rows": rows}

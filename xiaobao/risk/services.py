@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 
 from xiaobao.audit.services import audit_record
 from xiaobao.org.models import Unit
-from xiaobao.risk import monitor, rings
+from xiaobao.risk import intake, monitor, rings
 from xiaobao.risk.models import (
     ALERT_TRANSITIONS,
     Alert,
     AlertEvent,
     AlertEvidence,
     AlertKind,
+    HitSource,
     WatchEntry,
     WatchKind,
 )
@@ -279,6 +280,8 @@ def watch_add(
     entry.full_clean()
     entry.save()
     audit_record(actor=actor, action="risk.watch.add", obj=entry, unit=unit, request=request)
+    # Cases already registered with this token get their flag now (new ones get it at intake).
+    intake.flag_existing_cases(entry=entry, source=HitSource.LISTED)
     return entry
 
 

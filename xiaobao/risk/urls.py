@@ -17,4 +17,5 @@ urlpatterns = [
     path("alerts/<int:pk>/pack.<str:fmt>", views.alert_pack, name="risk-alert-pack"),
     path("watchlist/", views.watch_index, name="risk-watchlist"),
     path("watchlist/<int:pk>/remove/", views.watch_remove, name="risk-watch-remove"),
+    path("hits/", views.intake_hit_index, name="risk-hits"),
 ]

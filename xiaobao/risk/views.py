@@ -261,3 +261,9 @@ def watch_remove(request, pk: int):
     )
     messages.success(request, _("已移出疑似退保黑产信息库"))
     return redirect("risk-watchlist")
+
+
+@login_required
+def intake_hit_index(request):
+    """命中记录: new cases and core-data import rows that touched the watchlist at intake."""
+    return render(request, "risk/hits.html", selectors.intake_hits(request.user))

@@ -53,6 +53,7 @@ MATRIX = {
     "risk-alert-pack": (lambda o: {"pk": o["risk_alert"].pk, "fmt": "xlsx"}, "get", scoped(ALL)),
     "risk-watchlist": (lambda o: {}, "get", page(ALL)),
     "risk-watch-remove": (_pk("risk_watch"), "post", post(400)),
+    "risk-hits": (lambda o: {}, "get", page(ALL)),
 }
 
 
