@@ -20,6 +20,7 @@ error), and the database is replaced last, in a single transaction.
 """
 
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
@@ -160,6 +161,32 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _scratch(data: Path, prefix: str) -> Path:
+    """A private scratch folder in the data folder, named after this process. Those of processes that
+    are gone (a backup or restore killed midway) are removed first: they are never backed up nor
+    restored, and a rerun of the interrupted command starts clean."""
+    for stale in data.glob(f"{prefix}*"):
+        try:
+            pid = int(stale.name[len(prefix) :].split("-")[0])
+        except ValueError:
+            continue
+        if stale.is_dir() and not _alive(pid):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = data / f"{prefix}{os.getpid()}-{uuid.uuid4().hex}"
+    folder.mkdir(mode=0o700)
+    return folder
+
+
 def create_backup(output: Path, passphrase: str) -> dict:
     """Write the encrypted archive to `output` atomically (temp file + rename); returns the manifest."""
     output = Path(output).resolve()
@@ -167,8 +194,7 @@ def create_backup(output: Path, passphrase: str) -> dict:
     data = _data_dir()
     data.mkdir(parents=True, exist_ok=True)
     temp = output.parent / f".{output.name}.tmp-{uuid.uuid4().hex}"
-    staging = Path(os.path.join(data, f".backup-{uuid.uuid4().hex}"))
-    staging.mkdir(mode=0o700)
+    staging = _scratch(data, ".backup-")
     try:
         dump = staging / database.dump_name()
         counts = database.dump(dump)
@@ -297,9 +323,22 @@ def restore_backup(archive: Path, passphrase: str) -> dict:
         raise BackupError(f"备份文件不存在: {archive}")
     data = _data_dir()
     data.mkdir(parents=True, exist_ok=True)
-    work = data / f".restore-{uuid.uuid4().hex}"
+    lock = open(data / ".restore-lock", "w")  # noqa: SIM115 (held for the whole restore)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise BackupError("另一个恢复正在进行中, 请等待其结束") from None
+    try:
+        return _restore(archive, passphrase, data)
+    finally:
+        lock.close()
+
+
+def _restore(archive: Path, passphrase: str, data: Path) -> dict:
+    work = _scratch(data, ".restore-")
     unpacked, aside = work / "new", work / "old"
-    unpacked.mkdir(parents=True, mode=0o700)
+    unpacked.mkdir(mode=0o700)
     aside.mkdir()
     try:
         manifest = _extract(archive, passphrase, unpacked)

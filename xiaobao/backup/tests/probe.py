@@ -37,6 +37,12 @@ def facts() -> dict:
     }
 
 
+def counts() -> dict:
+    from xiaobao.backup import database
+
+    return {"counts": database.counts()}
+
+
 def destroy() -> dict:
     from django.db import connection
 
@@ -57,7 +63,7 @@ def main() -> None:
     import django
 
     django.setup()
-    action = {"build": build, "facts": facts, "destroy": destroy}[sys.argv[1]]
+    action = {"build": build, "facts": facts, "counts": counts, "destroy": destroy}[sys.argv[1]]
     print(json.dumps(action(), ensure_ascii=False, default=str, sort_keys=True))
 
 

@@ -11,7 +11,6 @@ module; the tests share it and each leaves it as it found it.
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -88,6 +87,9 @@ class Site:
         """sha256 of every file of the data folder but the live SQLite database."""
         out = {}
         for path in sorted(self.data.rglob("*")):
+            rel = path.relative_to(self.data)
+            if rel.parts[0].startswith((".restore-", ".backup-")):  # scratch and the restore lock
+                continue
             if path.is_file() and not path.name.startswith("xiaobao.sqlite3"):
                 out[str(path.relative_to(self.data))] = hashlib.sha256(path.read_bytes()).hexdigest()
         return out
@@ -160,7 +162,7 @@ def test_restore_drill_refusals_change_nothing_then_everything_comes_back(site, 
     files_before = site.files()
 
     site.probe("destroy")
-    destroyed = site.probe("facts")
+    destroyed = site.probe("counts")
     assert destroyed["counts"]["cases_case"] == 0
     assert not (site.data / "store").exists()
     destroyed_files = site.files()
@@ -184,9 +186,9 @@ def test_restore_drill_refusals_change_nothing_then_everything_comes_back(site, 
     result = site.xiaobao("restore", str(other), check=False)
     assert result.returncode != 0 and "不是 xiaobao 备份文件" in result.stderr
 
-    assert site.probe("facts")["counts"] == destroyed["counts"]
+    assert site.probe("counts")["counts"] == destroyed["counts"]
     assert site.files() == destroyed_files
-    assert not [p for p in site.data.iterdir() if p.name.startswith(".restore-")]
+    assert not [p for p in site.data.iterdir() if p.name.startswith(".restore-") and p.is_dir()]
 
     restored = json.loads(site.xiaobao("restore", str(site.archive)).stdout)
 
@@ -240,34 +242,64 @@ def test_with_the_master_key_from_the_environment_the_key_stays_out_and_must_mat
     site.xiaobao("audit", "verify")
 
 
-def test_a_backup_killed_midway_leaves_no_archive_under_the_final_name(site, tmp_path):
+def _kill_when(process: subprocess.Popen, ready) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not ready():
+        assert process.poll() is None, "the command ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+
+def _size_over(pattern: str, folder: Path, size: int):
+    def ready() -> bool:
+        for p in folder.glob(pattern):
+            try:
+                if p.stat().st_size > size:
+                    return True
+            except FileNotFoundError:
+                pass
+        return False
+
+    return ready
+
+
+def test_a_backup_or_restore_killed_midway_leaves_nothing_half_done_and_a_rerun_completes(site, tmp_path):
     big = site.data / "media" / "big.bin"
-    big.write_bytes(os.urandom(48 << 20))  # incompressible: the backup takes a moment to write
-    target = tmp_path / "killed.xbb"
+    big.write_bytes(os.urandom(16 << 20))  # incompressible: both commands take a moment over it
+    target = tmp_path / "big.xbb"
+    argv = [sys.executable, "-m", "xiaobao"]
+    env = site.env(XIAOBAO_BACKUP_PASSPHRASE=PASSPHRASE)
+    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = subprocess.Popen([*argv, "backup", "-o", str(target)], env=env, **quiet)
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "xiaobao", "backup", "-o", str(target)],
-            env=site.env(XIAOBAO_BACKUP_PASSPHRASE=PASSPHRASE),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + TIMEOUT
-        while not any(p.stat().st_size > (1 << 20) for p in tmp_path.glob(".killed.xbb.tmp-*")):
-            assert process.poll() is None, "the backup ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        assert process.returncode == -signal.SIGKILL
-        assert not target.exists()
-        assert len(list(tmp_path.glob(".killed.xbb.tmp-*"))) == 1  # the half archive, never under the name
-        # The scratch dump the killed backup left in the data folder is never backed up nor restored.
-        leftovers = [p for p in site.data.iterdir() if p.name.startswith(".backup-")]
-        assert leftovers
-        for p in leftovers:
-            shutil.rmtree(p)
+        _kill_when(process, _size_over(".big.xbb.tmp-*", tmp_path, 1 << 20))
     finally:
-        big.unlink()
         if process.poll() is None:
             process.kill()
+    assert not target.exists()
+    assert len(list(tmp_path.glob(".big.xbb.tmp-*"))) == 1  # the half archive, never under the final name
+    assert [p for p in site.data.iterdir() if p.name.startswith(".backup-")]  # its scratch dump
+
+    site.xiaobao("backup", "-o", str(target))  # the rerun: complete, and the killed one's scratch is gone
+    assert not [p for p in site.data.iterdir() if p.name.startswith(".backup-")]
+    big.unlink()
+    files, counts = site.files(), site.probe("counts")["counts"]
+
+    process = subprocess.Popen([*argv, "restore", str(target)], env=env, **quiet)
+    try:
+        _kill_when(process, _size_over(".restore-*/new/data/media/big.bin", site.data, 1 << 20))
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert site.files() == files  # the live data folder and database are as they were
+    assert site.probe("counts")["counts"] == counts
+
+    restored = json.loads(site.xiaobao("restore", str(target)).stdout)
+    assert restored["tables_mismatched"] == {}
+    assert big.stat().st_size == 16 << 20
+    assert not [p for p in site.data.iterdir() if p.name.startswith(".restore-") and p.is_dir()]
+    big.unlink()
+    assert site.files() == files
