@@ -258,10 +258,10 @@ def _extract(archive: Path, passphrase: str, target: Path) -> dict:
                         raise BackupError(f"备份中含有不允许的条目类型: {member.name}")
                     tar.extract(member, target, filter="data")
             reader.drain()
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            if isinstance(exc, BackupError):
-                raise
+        except (tarfile.TarError, EOFError, ValueError) as exc:
             raise BackupError(f"备份文件已损坏, 无法解包: {exc}") from None
+        except OSError as exc:  # e.g. the disk is full: the archive may be fine
+            raise BackupError(f"无法解包备份 (请检查数据目录所在磁盘的空间与权限): {exc}") from None
     try:
         manifest = json.loads((target / MANIFEST).read_text())
     except (OSError, ValueError):
