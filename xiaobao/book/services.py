@@ -16,6 +16,7 @@ from xiaobao.book.bulk import Progress, bulk_import
 from xiaobao.book.models import ImportJob, JobStatus
 from xiaobao.imports.models import BatchStatus, ImportBatch
 from xiaobao.imports.services import import_run
+from xiaobao.lib import jobs
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1.0  # seconds between two progress writes of one job
@@ -99,11 +100,7 @@ def import_job_start(
 
 
 def _start(job_id: int) -> None:
-    thread = threading.Thread(
-        target=import_job_run, args=(job_id,), name=f"book-import-{job_id}", daemon=True
-    )
-    _running[job_id] = thread
-    thread.start()
+    _running[job_id] = jobs.start(import_job_run, job_id, name=f"book-import-{job_id}")
 
 
 def import_job_wait(job_id: int, timeout: float | None = None) -> None:
