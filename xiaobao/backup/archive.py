@@ -17,6 +17,12 @@ Restore is all-or-nothing: the archive is decrypted, authenticated and extracted
 inside the data folder, every file is checked against the manifest, and only then is anything
 replaced: the data-folder entries are moved aside and the restored ones moved in (rolled back on any
 error), and the database is replaced last, in a single transaction.
+
+Killed (kill -9) while decrypting or checking, a restore has changed nothing; killed during the swap
+(a few renames) or between the swap and the database, the data folder is half swapped until the same
+restore is rerun, which converges on the archive's state (both steps are whole-entry replacements and
+the database restore is idempotent). Scratch folders are named after their process; the next backup or
+restore removes those of processes that are gone. Stop the web server and the worker before a restore.
 """
 
 import datetime as dt
