@@ -91,6 +91,7 @@ def complaint_records(as_of: dt.date, con=None) -> pd.DataFrame:
     frame["holder"] = (
         frame["policy_no"]
         .map(holders)
+        .astype(object)  # an empty map gives float NaN, which pandas will not fill with text
         .fillna(frame["id_token"].replace("", None))
         .fillna(frame["name_token"].replace("", None))
         .fillna(frame["case_no"])

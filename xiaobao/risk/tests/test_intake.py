@@ -4,6 +4,7 @@ and says so in the batch message; the daily scan of `xiaobao worker` runs once a
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -261,14 +262,16 @@ def test_the_daily_scan_runs_once_a_day_and_not_before_its_hour(alice, tree, set
     early = dt.datetime(2025, 6, 20, 1, 30, tzinfo=tz)
     assert reminders.run(now=early) == {} and runs == []
     day = dt.datetime(2025, 6, 20, 9, 0, tzinfo=tz)
-    assert reminders.run(now=day)["risk_scans"] == 1
+    assert reminders.run(now=day) == {} and len(runs) == 1
     with CaptureQueriesContext(connection) as queries:
         assert reminders.run(now=day + dt.timedelta(hours=3)) == {}
     assert len(queries) <= 2  # the conditional update (and the row's existence): cheap
-    assert reminders.run(now=day + dt.timedelta(days=1))["risk_scans"] == 1
+    assert len(runs) == 1
+    reminders.run(now=day + dt.timedelta(days=1))
     assert runs == [dt.date(2025, 6, 19), dt.date(2025, 6, 20)]
     state = ScanState.objects.get()
     assert state.last_date == dt.date(2025, 6, 21) and state.finished_at is not None
+    assert state.result == {"risk_clusters": 0}
 
 
 def test_the_daily_scan_records_hits_of_cases_the_intake_missed(alice, tree):
@@ -285,7 +288,13 @@ def test_two_workers_run_the_daily_scan_once(tree, monkeypatch, audit_log_flusha
     if connection.vendor == "sqlite":
         pytest.skip("SQLite's in-memory test database is one connection: the race needs PostgreSQL")
     runs = []
-    monkeypatch.setattr(reminders, "scan", lambda as_of: runs.append(as_of) or {})
+
+    def slow_scan(as_of):
+        runs.append(as_of)
+        time.sleep(0.2)  # the other worker meanwhile finds the day claimed
+        return {}
+
+    monkeypatch.setattr(reminders, "scan", slow_scan)
     now = timezone.make_aware(dt.datetime(2025, 6, 20, 9, 0))
     start = threading.Barrier(2)
     results = []
@@ -304,7 +313,7 @@ def test_two_workers_run_the_daily_scan_once(tree, monkeypatch, audit_log_flusha
         t.start()
     for t in threads:
         t.join()
-    assert len(runs) == 1 and sorted(bool(r) for r in results) == [False, True]
+    assert len(runs) == 1 and results == [{}, {}]
 
 
 def test_two_claims_of_the_same_day_succeed_once(tree):
@@ -313,3 +322,30 @@ def test_two_claims_of_the_same_day_succeed_once(tree):
     assert reminders.claim(day) is False
     ScanState.objects.update(last_date=dt.date(2025, 6, 19))
     assert [reminders.claim(day), reminders.claim(day)] == [True, False]
+
+
+def test_a_failed_scan_is_recorded_and_waits_for_the_next_day(tree, monkeypatch):
+    def broken(as_of):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(reminders, "scan", broken)
+    now = timezone.make_aware(dt.datetime(2025, 6, 20, 9, 0))
+    assert reminders.run(now=now) == {}
+    assert ScanState.objects.get().result == {"error": "RuntimeError: 磁盘已满"}
+    assert reminders.run(now=now) == {}  # not again today
+
+
+def test_the_worker_runs_the_real_scan_once(alice, tree, settings):
+    """Through `xiaobao worker --once`: the risk module's run() is found and scans (an empty book)."""
+    import io
+
+    from django.core.management import call_command
+
+    settings.XIAOBAO_RISK_SCAN_HOUR = 0
+    listed(alice, tree)
+    case = new_case(alice, tree, RING_PHONE)
+    WatchlistHit.objects.all().delete()
+    call_command("worker", "--once", stdout=io.StringIO())
+    state = ScanState.objects.get()
+    assert state.last_date == timezone.localdate() and state.result["risk_case_hits"] == 1
+    assert WatchlistHit.objects.get().case == case
