@@ -3,9 +3,11 @@ the proxy's phone put on the watchlist, and a new complaint from that phone show
 
 import datetime as dt
 
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from xiaobao.accounts.models import Role
+from xiaobao.cases.models import Case
 from xiaobao.risk.models import Alert, AlertKind, AlertStatus, WatchEntry
 from xiaobao.risk.services import scan_run
 from xiaobao.risk.tests.factories import RING_PHONE, planted_book
@@ -95,6 +97,15 @@ def test_alert_investigation_confirm_watchlist_and_a_flagged_new_case(page, watc
     expect(flag).to_contain_text("疑似退保黑产")
     expect(flag).to_contain_text("137****1234")
     shot("flagged-case")
+
+    # 5. The flag is stored: the desk marks the row 黑产库, and the risk pages list the intake hit.
+    case_no = Case.objects.latest("pk").case_no
+    page.goto(reverse("cases-desk"))
+    row = page.get_by_test_id("case-table").locator("tr", has=page.get_by_role("link", name=case_no))
+    expect(row.get_by_test_id("risk-badge")).to_have_text("黑产库")
+    shot("desk-badge")
+    page.goto(reverse("risk-hits"))
+    expect(page.get_by_test_id("case-hits")).to_contain_text(case_no)
 
     alert.refresh_from_db()
     assert alert.status == AlertStatus.CONFIRMED and alert.assignee == handler
