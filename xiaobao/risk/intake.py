@@ -30,11 +30,11 @@ BOOK_KINDS = {WatchKind.PHONE, WatchKind.ACCOUNT, WatchKind.NAME}
 # ---------------------------------------------------------------- cases
 
 
-def _customer_match() -> Q:
+def _customer_match(prefix: str = "customer__") -> Q:
     active = WatchEntry.objects.filter(active=True)
     match = Q()
     for kind, field in CUSTOMER_FIELDS.items():
-        match |= Q(**{f"customer__{field}__in": active.filter(kind=kind).values("token")})
+        match |= Q(**{f"{prefix}{field}__in": active.filter(kind=kind).values("token")})
     return match
 
 
@@ -95,7 +95,12 @@ def flag_existing_cases(*, entry: WatchEntry | None = None, source: str = HitSou
             return 0
         cases = Case.objects.filter(**{f"customer__{field}": entry.token})
     else:
-        cases = Case.objects.filter(_customer_match())
+        # From the listed tokens to their customers (token indexes), then to those customers' cases
+        # (the customer_id index): no walk over every case.
+        from xiaobao.customers.models import Customer
+
+        listed = Customer.objects.filter(_customer_match(prefix="")).values("pk")
+        cases = Case.objects.filter(customer_id__in=listed)
     rows = list(cases.values_list("pk", *(f"customer__{field}" for _kind, field in fields)))
     return _record_case_hits(rows, fields, source)
 
