@@ -349,3 +349,18 @@ def test_the_worker_runs_the_real_scan_once(alice, tree, settings):
     state = ScanState.objects.get()
     assert state.last_date == timezone.localdate() and state.result["risk_case_hits"] == 1
     assert WatchlistHit.objects.get().case == case
+
+
+def test_a_policies_import_checks_the_applicant_phone(alice, tree, tmp_path):
+    entry = listed(alice, tree)
+    rows = [POLICY_HEADER, policy_row(1), policy_row(2, applicant_phone=RING_PHONE)]
+    summary = run_cli("book-import", "policies", write_csv(tmp_path / "p.csv", rows))
+    assert summary["created"] == 2 and "命中疑似退保黑产信息库 1 行" in summary["message"]
+    hit = WatchlistRowHit.objects.get()
+    assert (hit.table, hit.key, hit.org_code, hit.column, hit.entry) == (
+        "policies",
+        "P000002",
+        "C1",
+        "applicant_phone",
+        entry,
+    )
