@@ -25,7 +25,7 @@ class UserForm(forms.ModelForm):
         label=_("初始密码"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("新建用户必填; 修改用户时留空表示不改密码"),
+        help_text=_("新建用户必填；修改用户时留空表示不改密码"),
     )
 
     class Meta:

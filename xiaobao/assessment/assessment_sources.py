@@ -113,7 +113,7 @@ SOURCES = [
     Source(
         key="cases.complaints",
         label=gettext_lazy("投诉件数"),
-        definition=gettext_lazy("年度内受理的投诉 (工单类型为投诉, 不含已撤诉和合并件), 含下级机构"),
+        definition=gettext_lazy("年度内受理的投诉 (工单类型为投诉，不含已撤诉和合并件), 含下级机构"),
         unit=gettext_lazy("件"),
         compute=complaints,
     ),
@@ -121,7 +121,7 @@ SOURCES = [
         key="cases.complaint_on_time_rate",
         label=gettext_lazy("投诉按时办理率"),
         definition=gettext_lazy(
-            "年度内受理且已作出决定的投诉中, 在期限内 (15日, 延期后 30/60 日) 作出决定的比例"
+            "年度内受理且已作出决定的投诉中，在期限内 (15日，延期后 30/60 日) 作出决定的比例"
         ),
         unit="%",
         compute=complaint_on_time_rate,
@@ -129,7 +129,7 @@ SOURCES = [
     Source(
         key="cases.regulator_forwarded",
         label=gettext_lazy("监管转办投诉件数"),
-        definition=gettext_lazy("年度内受理的来源渠道为监管转办 (12378 或监管信函) 的投诉; 目标为零转办"),
+        definition=gettext_lazy("年度内受理的来源渠道为监管转办 (12378 或监管信函) 的投诉；目标为零转办"),
         unit=gettext_lazy("件"),
         compute=regulator_forwarded,
     ),
@@ -137,7 +137,7 @@ SOURCES = [
         key="cases.work_order_on_time_rate",
         label=gettext_lazy("工单按时办结率"),
         definition=gettext_lazy(
-            "年度内受理且已办结的非投诉工单 (咨询、求助、建议、表扬) 中, 在公司时限内办结的比例"
+            "年度内受理且已办结的非投诉工单 (咨询、求助、建议、表扬) 中，在公司时限内办结的比例"
         ),
         unit="%",
         compute=work_order_on_time_rate,
@@ -145,7 +145,7 @@ SOURCES = [
     Source(
         key="cases.rectification_verified_rate",
         label=gettext_lazy("溯源整改验证率"),
-        definition=gettext_lazy("年度内建立的溯源整改事项中, 已由消保管理岗验证整改有效的比例"),
+        definition=gettext_lazy("年度内建立的溯源整改事项中，已由消保管理岗验证整改有效的比例"),
         unit="%",
         compute=rectification_verified_rate,
     ),

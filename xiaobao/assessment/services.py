@@ -44,7 +44,7 @@ def catalogue_locked(catalogue: Catalogue) -> bool:
 def _require_editable(catalogue: Catalogue) -> None:
     if catalogue_locked(catalogue):
         raise ValidationError(
-            _("%(y)s 年已有提交的自评, 指标体系已锁定; 请新建下一年度的指标体系") % {"y": catalogue.year}
+            _("%(y)s 年已有提交的自评，指标体系已锁定；请新建下一年度的指标体系") % {"y": catalogue.year}
         )
 
 
@@ -224,7 +224,7 @@ def indicator_delete(*, actor, catalogue: Catalogue, indicator_id: int, request=
     if indicator is None:
         return
     if indicator.scores.exclude(score=None).exists():
-        raise ValidationError(_("该指标已有评分, 不能删除"))
+        raise ValidationError(_("该指标已有评分，不能删除"))
     indicator.scores.all().delete()
     _audit(actor, "delete", catalogue, None, request, {"indicator": indicator.code})
     indicator.delete()
@@ -238,7 +238,7 @@ def _require_unit(actor, unit: Unit) -> None:
 
 def _require_draft(assessment: Assessment) -> None:
     if not assessment.editable:
-        raise ValidationError(_("自评已提交, 不能再修改"))
+        raise ValidationError(_("自评已提交，不能再修改"))
 
 
 def scores_ensure(assessment: Assessment) -> None:
@@ -320,7 +320,7 @@ def assessment_create(*, actor, unit: Unit, year: int, request=None) -> Assessme
     _require_unit(actor, unit)
     catalogue = Catalogue.objects.filter(year=year).first()
     if catalogue is None:
-        raise ValidationError({"year": _("%(y)s 年的指标体系尚未建立, 请系统管理员先建立") % {"y": year}})
+        raise ValidationError({"year": _("%(y)s 年的指标体系尚未建立，请系统管理员先建立") % {"y": year}})
     if Assessment.objects.filter(catalogue=catalogue, unit=unit).exists():
         raise ValidationError({"year": _("%(u)s %(y)s 年的自评已存在") % {"u": unit.name, "y": year}})
     assessment = Assessment.objects.create(catalogue=catalogue, unit=unit, created_by=actor)

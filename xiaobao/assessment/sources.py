@@ -102,7 +102,7 @@ def figure_for(key: str, unit, year: int) -> dict:
     if source is None:
         owner = EXPECTED_OWNERS.get(key.split(".", 1)[0], "")
         note = (
-            _("数据来源未接入: %(app)s 尚未提供该指标, 请手工填写") % {"app": owner}
+            _("数据来源未接入: %(app)s 尚未提供该指标，请手工填写") % {"app": owner}
             if owner
             else _("未知的数据来源 %(key)s, 请手工填写") % {"key": key}
         )

@@ -71,7 +71,7 @@ class AuditEntry(models.Model):
 
     @property
     def details_display(self) -> list[tuple[str, str]]:
-        """Details with readable labels: 字段: 电话 rather than field: phone."""
+        """Details with readable labels: 字段：电话 rather than field: phone."""
         rows = []
         for key, value in (self.details or {}).items():
             label = DETAIL_LABELS.get(key, key)

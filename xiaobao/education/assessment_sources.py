@@ -78,7 +78,7 @@ SOURCES = [
     Source(
         key="education.offline_events",
         label=gettext_lazy("线下金融教育活动场次"),
-        definition=gettext_lazy("年度内活动日期在该年的线下活动条数, 含下级机构"),
+        definition=gettext_lazy("年度内活动日期在该年的线下活动条数，含下级机构"),
         unit=gettext_lazy("场"),
         compute=offline_events,
     ),

@@ -22,7 +22,7 @@ class ActivityForm(forms.Form):
         max_length=50,
         required=False,
         widget=forms.TextInput(attrs={"list": "campaigns"}),
-        help_text=_("如 3·15、金融教育宣传周、守住钱袋子、金融知识万里行; 可留空"),
+        help_text=_("如 3·15、金融教育宣传周、守住钱袋子、金融知识万里行；可留空"),
     )
     title = forms.CharField(label=_("主题"), max_length=200)
     location = forms.CharField(label=_("地点"), max_length=200, required=False, help_text=_("线下活动必填"))

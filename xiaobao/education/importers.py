@@ -92,7 +92,7 @@ class EducationImporter(Importer):
             self._units[code] = Unit.objects.filter(code=code).first()
         unit = self._units[code]
         if unit is None:
-            raise RowError("org_code", f"机构 {code} 不存在: 请先导入机构")
+            raise RowError("org_code", f"机构 {code} 不存在：请先导入机构")
         return unit
 
     def validate_row(self, row: dict[str, Any]) -> dict[str, Any]:

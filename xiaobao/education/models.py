@@ -2,7 +2,7 @@
 
 An activity is one offline event, video, original article (以案说险), published piece or media
 report, with the people it reached. Every figure of the statistics is a sum over these rows, so a
-reported "18 场线下活动, 触达约 9500 人" can always be traced to the 18 activities behind it.
+reported "18 场线下活动，触达约 9500 人" can always be traced to the 18 activities behind it.
 """
 
 from django.conf import settings

@@ -336,7 +336,7 @@ def plan_detail(request, pk: int, form=None, status=200):
         lookups["campaign"][row["key"]] = row
     for row in stats["by_audience"]:
         lookups["audience"][row["key"]] = row
-    order = {value: index for index, value in enumerate(Dimension.values)}  # 形式, 所属活动, 受众
+    order = {value: index for index, value in enumerate(Dimension.values)}  # 形式，所属活动，受众
     for target in sorted(targets, key=lambda t: (order[t.dimension], t.key)):
         actual = lookups[target.dimension].get(target.key, {"count": 0, "reach": 0})
         rows.append({"target": target, "count": actual["count"], "reach": actual["reach"]})

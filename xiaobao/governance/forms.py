@@ -88,7 +88,7 @@ class MeetingForm(UnitPeopleForm):
         label=_("会议纪要"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("会议已召开时填写; 留空则登记为计划召开"),
+        help_text=_("会议已召开时填写；留空则登记为计划召开"),
     )
 
 
@@ -133,7 +133,7 @@ class ActionForm(UnitPeopleForm, PageForm):
 
 class EvidenceForm(PageForm):
     id_prefix = "evidence"
-    file = forms.FileField(label=_("佐证材料"), help_text=_("PDF、图片、Office 文档或纯文本, 不超过 20 MB"))
+    file = forms.FileField(label=_("佐证材料"), help_text=_("PDF、图片、Office 文档或纯文本，不超过 20 MB"))
 
 
 class NoteForm(PageForm):
@@ -224,7 +224,7 @@ class DrillForm(UnitPeopleForm):
         label=_("发现的问题与评估"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("演练已开展时填写; 留空则登记为计划"),
+        help_text=_("演练已开展时填写；留空则登记为计划"),
     )
 
 

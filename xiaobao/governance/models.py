@@ -4,7 +4,7 @@
   Resolutions (决议). Each resolution becomes ActionItems (督办事项) with an owner, a due date,
   evidence and a status; the worker reminds owners through ActionReminder (an outbox).
 - ExecutiveTalk: a 高管讲消保 session given by a senior manager.
-- Plan: the year's 消保工作计划 and the other plans (金融教育计划, 培训计划, 应急预案 …), each approved
+- Plan: the year's 消保工作计划 and the other plans (金融教育计划，培训计划，应急预案 …), each approved
   or returned by the unit head; PlanEvent rows record who decided, when and with what opinion.
 - Rule and RuleVersion: the versioned library of 制度; superseded versions are kept.
 - Drill: an 应急演练 with its scenario, participants, findings and follow-up ActionItems.

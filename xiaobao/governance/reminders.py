@@ -98,11 +98,11 @@ def _claim(pk: int) -> bool:
 def _moved_on(reminder: ActionReminder, *, today: dt.date) -> str:
     item = reminder.item
     if item.status != ActionStatus.OPEN:
-        return f"督办事项当前状态为「{item.status}」, 不再提醒"
+        return f"督办事项当前状态为「{item.status}」，不再提醒"
     if item.due_date != reminder.due_date:
-        return "完成期限已变更, 原提醒不再适用"
+        return "完成期限已变更，原提醒不再适用"
     if reminder.threshold == ReminderThreshold.DUE_SOON and reminder.due_date < today:
-        return "期限已过, 改由超期提醒通知"
+        return "期限已过，改由超期提醒通知"
     return ""
 
 
@@ -157,7 +157,7 @@ def reminder_message(reminder: ActionReminder, *, today: dt.date) -> Message:
             f"完成期限: {due:%Y-%m-%d}",
             f"当前状态: {item.status}",
             "",
-            "请登录消保运营平台 (消保治理 → 督办事项) 处理。本邮件由系统自动发送, 请勿回复。",
+            "请登录消保运营平台 (消保治理 → 督办事项) 处理。本邮件由系统自动发送，请勿回复。",
         ]
     )
     line = f"· #{item.pk} {item.title} · {item.owner} · 期限 {due:%Y-%m-%d} · {state}"
@@ -171,7 +171,7 @@ class ActionOutbox(outbox.Outbox):
     related = ("item__owner", "item__unit", "item__created_by", "item__resolution__meeting", "item__drill")
     log_label = "督办提醒"
     digest_title = "【消保督办】{n} 项督办事项需要关注:"
-    nobody = "没有可提醒的人员: 责任人账号已停用, 所在机构及上级机构也没有消保管理岗或机构负责人"
+    nobody = "没有可提醒的人员：责任人账号已停用，所在机构及上级机构也没有消保管理岗或机构负责人"
 
     def moved_on(self, reminder, *, today):
         return _moved_on(reminder, today=today)

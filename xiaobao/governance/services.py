@@ -149,7 +149,7 @@ def meeting_create(
     _required(errors, "held_on", held_on, _("请填写会议日期"))
     _required(errors, "agenda", agenda, _("请填写会议议程"))
     if minutes.strip() and held_on and held_on > timezone.localdate():
-        errors["minutes"] = _("会议尚未召开, 不能登记会议纪要")
+        errors["minutes"] = _("会议尚未召开，不能登记会议纪要")
     if errors:
         raise ValidationError(errors)
     attendees = _check_people(actor, attendees, "attendees")
@@ -188,7 +188,7 @@ def meeting_record_minutes(
     if not minutes.strip():
         raise ValidationError({"minutes": _("请填写会议纪要")})
     if meeting.held_on > timezone.localdate():
-        raise ValidationError({"minutes": _("会议尚未召开, 不能登记会议纪要")})
+        raise ValidationError({"minutes": _("会议尚未召开，不能登记会议纪要")})
     before = meeting.status
     meeting.minutes = minutes.strip()
     meeting.status = MeetingStatus.HELD
@@ -542,7 +542,7 @@ def plan_transition(*, actor, plan: Plan, action: str, opinion: str = "", reques
     if action == "submit":
         _notify(
             unit_leaders(plan.unit, (Role.UNIT_HEAD,)),
-            _("计划「%(t)s」已提交, 请审批") % {"t": plan.title},
+            _("计划「%(t)s」已提交，请审批") % {"t": plan.title},
         )
     elif plan.created_by is not None:
         _notify(
@@ -701,7 +701,7 @@ def drill_create(
     if scenario_kind not in DrillScenario.values:
         errors["scenario_kind"] = _("未知的场景类型: %(v)s") % {"v": scenario_kind}
     if findings.strip() and held_on and held_on > timezone.localdate():
-        errors["findings"] = _("演练尚未开展, 不能登记评估")
+        errors["findings"] = _("演练尚未开展，不能登记评估")
     if errors:
         raise ValidationError(errors)
     participants = _check_people(actor, participants, "participants")
@@ -732,7 +732,7 @@ def drill_record_findings(
     if not (findings or "").strip():
         raise ValidationError({"findings": _("请填写发现的问题与评估")})
     if drill.held_on > timezone.localdate():
-        raise ValidationError({"findings": _("演练尚未开展, 不能登记评估")})
+        raise ValidationError({"findings": _("演练尚未开展，不能登记评估")})
     drill.findings, drill.status = findings.strip(), DrillStatus.HELD
     drill.save(update_fields=["findings", "status"])
     if participants is not None:
@@ -796,7 +796,7 @@ def issue_create(
     if found_on and found_on > timezone.localdate():
         errors["found_on"] = _("发现日期不能晚于今天")
     if source in CASE_SOURCES and case is None:
-        errors["case"] = _("来源为热线工单或投诉台账时, 须关联工单")
+        errors["case"] = _("来源为热线工单或投诉台账时，须关联工单")
     if case is not None and not access.unit_visible(actor, case.unit):
         errors["case"] = _("关联工单不在您的权限范围内")
     if errors:
@@ -936,7 +936,7 @@ def bulletin_publish(*, actor, bulletin: Bulletin, request=None) -> Bulletin:
     for receipt in receipts:
         for user in unit_leaders(receipt.unit, (Role.OFFICER, Role.UNIT_HEAD)):
             told[user.pk] = user
-    _notify(told.values(), _("收到通报「%(t)s」, 请查阅并签收") % {"t": bulletin.title})
+    _notify(told.values(), _("收到通报「%(t)s」，请查阅并签收") % {"t": bulletin.title})
     return bulletin
 
 

@@ -1,4 +1,4 @@
-"""Demo hand-entered indicators of the 服务质量指数 (保单送达率, 电话呼入接通率, 电话回访成功率, 保全时效达标率)
+"""Demo hand-entered indicators of the 服务质量指数 (保单送达率，电话呼入接通率，电话回访成功率，保全时效达标率)
 for the head office, the branch and each 中心支公司, per year from 2024 to today and per quarter of
 the current year, so the demo dashboard shows an index and a grade. Drawn from a random.Random
 derived from the demo seed; the volumes do not depend on `scale`."""

@@ -66,7 +66,7 @@ def _complaint_rates() -> list[KpiDef]:
                 "complaints",
                 f"万张保单投诉量{tag_zh}",
                 f"Complaints per 10k policies{tag_en}",
-                f"投诉件数 ÷ (保单件数 ÷ 10^4)。{_COMPLAINTS_ZH}{zh}有效保单: 生效日 ≤ 评估日且未在评估日或之前终止 (状态 有效/效力中止, 或状态日期晚于评估日)。",
+                f"投诉件数 ÷ (保单件数 ÷ 10^4)。{_COMPLAINTS_ZH}{zh}有效保单：生效日 ≤ 评估日且未在评估日或之前终止 (状态 有效/效力中止，或状态日期晚于评估日)。",
                 f"complaints ÷ (policies ÷ 10^4). {_COMPLAINTS_EN}{en}in force: effective on or before the evaluation date and not ended on or before it.",
                 "per_10k",
             ),
@@ -75,7 +75,7 @@ def _complaint_rates() -> list[KpiDef]:
                 "complaints",
                 f"万人次投诉量{tag_zh}",
                 f"Complaints per 10k insured{tag_en}",
-                f"投诉件数 ÷ (被保险人人次 ÷ 10^4)。{_COMPLAINTS_ZH}{zh}人次 = 不同被保险人证件号 (按令牌去重; 无证件号的保单不计)。",
+                f"投诉件数 ÷ (被保险人人次 ÷ 10^4)。{_COMPLAINTS_ZH}{zh}人次 = 不同被保险人证件号 (按令牌去重；无证件号的保单不计)。",
                 f"complaints ÷ (insured persons ÷ 10^4). {_COMPLAINTS_EN}{en}persons = distinct insured ID tokens (policies without one are not counted).",
                 "per_10k",
             ),
@@ -84,9 +84,9 @@ def _complaint_rates() -> list[KpiDef]:
 
 
 _PERSISTENCY_ZH = (
-    "保费继续率 (保费口径): 分子 = 队列保单第 {year} 保单年度的实收保费中, 实收日期不晚于 生效日 + {months} 个月 的部分; "
-    "分母 = 队列保单的期交保费 (annual_premium) 之和。队列: 评估日前 {months} 个月为止的 12 个自然月内生效的个人 (非团险)、"
-    "长期 (缴费年期 > 1 或未填)、期交 (非趸交) 保单, 剔除评估日或之前犹豫期撤单、理赔终止的保单。"
+    "保费继续率 (保费口径): 分子 = 队列保单第 {year} 保单年度的实收保费中，实收日期不晚于 生效日 + {months} 个月 的部分; "
+    "分母 = 队列保单的期交保费 (annual_premium) 之和。队列：评估日前 {months} 个月为止的 12 个自然月内生效的个人 (非团险)、"
+    "长期 (缴费年期 > 1 或未填)、期交 (非趸交) 保单，剔除评估日或之前犹豫期撤单、理赔终止的保单。"
 )
 _PERSISTENCY_EN = (
     "premium persistency: numerator = premiums of the cohort for policy year {year} received on or before "
@@ -123,7 +123,7 @@ REGISTRY: dict[str, KpiDef] = {
             "surrender",
             "退保率 (件数)",
             "Policy surrender rate",
-            "期初有效且在期间内退保的保单件数 ÷ 期初有效保单件数。期初有效 = 期间首日前一天有效; 退保 = 退保清单中退保日期在期间内。",
+            "期初有效且在期间内退保的保单件数 ÷ 期初有效保单件数。期初有效 = 期间首日前一天有效；退保 = 退保清单中退保日期在期间内。",
             "policies in force at the period's start surrendered during the period ÷ policies in force at its start (start = the day before the period; surrendered = a surrender record dated in the period).",
             "fraction",
         ),
@@ -132,7 +132,7 @@ REGISTRY: dict[str, KpiDef] = {
             "surrender",
             "简单退保率 (保额)",
             "Amount surrender rate",
-            "上述退保保单的保额之和 ÷ 期初有效保单的保额之和 (保额为空按 0 计)。综合退保率需要期初长期险责任准备金, 本系统未接收, 不计算。",
+            "上述退保保单的保额之和 ÷ 期初有效保单的保额之和 (保额为空按 0 计)。综合退保率需要期初长期险责任准备金，本系统未接收，不计算。",
             "sum assured of those surrendered policies ÷ sum assured in force at the start (blank = 0). The comprehensive surrender rate needs opening reserves, which xiaobao does not receive.",
             "fraction",
         ),
@@ -150,7 +150,7 @@ REGISTRY: dict[str, KpiDef] = {
             "claims",
             "理赔支付天数中位数",
             "Median days to pay a claim",
-            "期间内 (按支付日期) 已支付赔案, 自资料齐全日至支付日的自然日数的中位数; 分母为赔案件数。",
+            "期间内 (按支付日期) 已支付赔案，自资料齐全日至支付日的自然日数的中位数；分母为赔案件数。",
             "claims paid in the period (by payment date): median calendar days from documents complete to payment; the denominator is the number of claims.",
             "days",
         ),
@@ -168,7 +168,7 @@ REGISTRY: dict[str, KpiDef] = {
             "claims",
             "结案后10日内支付占比",
             "Paid within 10 days of decision",
-            "期间内已支付赔案中, 支付日 − 结案日 ≤ 10 个自然日的件数 ÷ 已支付赔案件数 (保险法第二十三条)。",
+            "期间内已支付赔案中，支付日 − 结案日 ≤ 10 个自然日的件数 ÷ 已支付赔案件数 (保险法第二十三条)。",
             "claims paid in the period with payment date − decision date ≤ 10 calendar days ÷ claims paid (Insurance Law Art. 23).",
             "fraction",
         ),
@@ -177,7 +177,7 @@ REGISTRY: dict[str, KpiDef] = {
             "claims",
             "理赔时效达标率",
             "Paid within the company target",
-            "期间内已支付赔案中, 资料齐全至支付不超过公司目标天数的件数 ÷ 已支付赔案件数。",
+            "期间内已支付赔案中，资料齐全至支付不超过公司目标天数的件数 ÷ 已支付赔案件数。",
             "claims paid in the period within the company's target days from documents complete ÷ claims paid.",
             "fraction",
         ),
@@ -186,7 +186,7 @@ REGISTRY: dict[str, KpiDef] = {
             "claims",
             "理赔获赔率",
             "Claim payout ratio",
-            "期间内 (按结案日期) 结论为正常给付或部分给付的件数 ÷ 期间内结案件数; 撤案不计入分子和分母。",
+            "期间内 (按结案日期) 结论为正常给付或部分给付的件数 ÷ 期间内结案件数；撤案不计入分子和分母。",
             "claims decided in the period as 正常给付 or 部分给付 ÷ claims decided in the period; 撤案 excluded from both.",
             "fraction",
         ),
@@ -204,7 +204,7 @@ REGISTRY: dict[str, KpiDef] = {
             "handling",
             "监管转办投诉件数",
             "Regulator-forwarded complaints",
-            "期间内来源渠道为监管转办的投诉件数 (目标: 零转办)。",
+            "期间内来源渠道为监管转办的投诉件数 (目标：零转办)。",
             "complaints received in the period through 监管转办 (goal: zero).",
             "count",
         ),
@@ -213,7 +213,7 @@ REGISTRY: dict[str, KpiDef] = {
             "handling",
             "紧急工单当日响应率",
             "Urgent same-day response rate",
-            "期间内受理的紧急工单 (不含已合并) 中, 首次响应日期不晚于响应期限的件数 ÷ 响应期限已到 (不晚于评估日或今天) 或已响应的紧急工单件数。",
+            "期间内受理的紧急工单 (不含已合并) 中，首次响应日期不晚于响应期限的件数 ÷ 响应期限已到 (不晚于评估日或今天) 或已响应的紧急工单件数。",
             "urgent cases received in the period (merged excluded) first answered on or before their response deadline ÷ urgent cases whose deadline has come (by the evaluation date or today) or that were answered.",
             "fraction",
         ),
@@ -222,7 +222,7 @@ REGISTRY: dict[str, KpiDef] = {
             "handling",
             "投诉按时办结率",
             "Complaint on-time decision rate",
-            "期间内受理的投诉中, 在期限内作出决定的件数 ÷ 已作出决定的件数。",
+            "期间内受理的投诉中，在期限内作出决定的件数 ÷ 已作出决定的件数。",
             "complaints received in the period decided by their deadline ÷ complaints decided.",
             "fraction",
         ),
@@ -240,7 +240,7 @@ REGISTRY: dict[str, KpiDef] = {
             "handling",
             "重复投诉率",
             "Repeat complaint rate",
-            "期间内的投诉中, 同一客户或同一保单在此前 90 天内已有投诉 (不含合并件) 的件数 ÷ 投诉件数。",
+            "期间内的投诉中，同一客户或同一保单在此前 90 天内已有投诉 (不含合并件) 的件数 ÷ 投诉件数。",
             "complaints in the period with an earlier complaint (merged excluded) by the same customer or on the same policy within the 90 days before ÷ complaints.",
             "fraction",
         ),
@@ -258,7 +258,7 @@ REGISTRY: dict[str, KpiDef] = {
             "handling",
             "超期未办结工单",
             "Overdue cases",
-            "评估日 (当前期间为今天) 仍未作出决定且已过办理期限的工单件数 (所有类型; 不含已撤诉、已合并; 今天暂停计时的不计)。",
+            "评估日 (当前期间为今天) 仍未作出决定且已过办理期限的工单件数 (所有类型；不含已撤诉、已合并；今天暂停计时的不计)。",
             "cases (all kinds) past their deadline and undecided at the evaluation date (today for the current period); withdrawn, merged and cases paused today excluded.",
             "count",
         ),
@@ -267,7 +267,7 @@ REGISTRY: dict[str, KpiDef] = {
             "quality",
             "服务质量指数",
             "Service quality index",
-            "各指标按目标计 0–100 分 (越高越好: 100 × 实际 ÷ 目标, 越低越好: 100 × 目标 ÷ 实际, 均封顶 100), 按权重加权平均; 分子 = Σ 权重 × 得分, 分母 = 有数值指标的权重之和 (缺失指标不计入); 有数值指标的权重不足总权重一半时不计算指数。",
+            "各指标按目标计 0–100 分 (越高越好: 100 × 实际 ÷ 目标，越低越好: 100 × 目标 ÷ 实际，均封顶 100), 按权重加权平均；分子 = Σ 权重 × 得分，分母 = 有数值指标的权重之和 (缺失指标不计入); 有数值指标的权重不足总权重一半时不计算指数。",
             "each indicator scored 0–100 against its target (higher is better: 100 × value ÷ target; lower is better: 100 × target ÷ value; capped at 100), weighted; numerator = Σ weight × score, denominator = Σ weight of indicators with a value (missing ones left out); no index when those carry less than half of the total weight.",
             "index",
         ),

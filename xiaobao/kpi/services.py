@@ -158,7 +158,7 @@ def quality_value_set(
 ) -> QualityValue | None:
     """Enter (or clear, with value None) a hand-entered indicator value for a unit and a period."""
     if not indicator.manual:
-        raise ValidationError(f"{indicator.name} 由系统根据数据计算, 不能手工录入")
+        raise ValidationError(f"{indicator.name} 由系统根据数据计算，不能手工录入")
     period = parse_period(period).code
     if value is None:
         QualityValue.objects.filter(indicator=indicator, unit=unit, period=period).delete()

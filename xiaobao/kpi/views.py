@@ -115,7 +115,7 @@ def snapshot_recompute(request, pk):
         fresh = services.snapshot_recompute(actor=request.user, snapshot=snapshot)
     except MissingVersion as exc:
         messages.error(
-            request, _("数据版本 %(t)s %(v)s 已被清理, 无法重算") % {"t": exc.table, "v": exc.version}
+            request, _("数据版本 %(t)s %(v)s 已被清理，无法重算") % {"t": exc.table, "v": exc.version}
         )
         return redirect("kpi-snapshot-detail", pk=snapshot.pk)
     return redirect(f"{_compare_url()}?a={snapshot.pk}&b={fresh.pk}")

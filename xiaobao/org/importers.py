@@ -182,7 +182,7 @@ class UnitImporter(Importer):
                     verdict[member] = None
                     continue
                 if outcome == UNKNOWN:
-                    verdict[member] = f"上级机构 {code} 不存在: 本文件和系统中都没有"
+                    verdict[member] = f"上级机构 {code} 不存在：本文件和系统中都没有"
                 else:
                     where = self._file[code].first_row if code in self._file else None
                     verdict[member] = f"上级机构 {code} 未能导入" + (
@@ -249,7 +249,7 @@ class UnitImporter(Importer):
             problem = unit_rule_error(code=child, level=child_level, parent_level=record.values["level"])
             if problem is not None:
                 record.reject(
-                    "level", f"改为 {record.values['level']} 后, 下级机构 {child} 不再合规: {problem[1]}"
+                    "level", f"改为 {record.values['level']} 后，下级机构 {child} 不再合规: {problem[1]}"
                 )
 
     # ------------------------------------------------------------ writing

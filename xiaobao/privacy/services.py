@@ -52,7 +52,7 @@ def subject_create() -> DataSubject:
 
 def _subject_dek(subject: DataSubject) -> bytes:
     if subject.wrapped_dek is None:
-        raise ValidationError(_("该客户的个人信息已按要求删除, 无法查看"))
+        raise ValidationError(_("该客户的个人信息已按要求删除，无法查看"))
     return _unwrap_dek(subject.pk, bytes(subject.wrapped_dek), keys.key_id(keys.master_key()))
 
 

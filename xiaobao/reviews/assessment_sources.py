@@ -30,7 +30,7 @@ def reviews_done(unit, year: int) -> Figure:
     return Figure(
         value=total["signed_off"],
         display=_("%(n)s 项") % {"n": total["signed_off"]},
-        detail=_("提交 %(s)s 项, 其中不通过 %(r)s 项, 重新审查 %(again)s 项")
+        detail=_("提交 %(s)s 项，其中不通过 %(r)s 项，重新审查 %(again)s 项")
         % {"s": total["submitted"], "r": total["not_approved"], "again": total["rereviews"]},
         link=_link(unit, year),
     )
@@ -54,7 +54,7 @@ def median_turnaround(unit, year: int) -> Figure:
     return Figure(
         value=days,
         display=_("%(n)s 天") % {"n": days} if days is not None else "—",
-        detail=_("%(n)s 项已签批, 平均 %(m)s 天") % {"n": total["signed_off"], "m": total["mean_days"]}
+        detail=_("%(n)s 项已签批，平均 %(m)s 天") % {"n": total["signed_off"], "m": total["mean_days"]}
         if days is not None
         else "",
         link=_link(unit, year),
@@ -65,7 +65,7 @@ SOURCES = [
     Source(
         key="reviews.done",
         label=gettext_lazy("完成消保审查项数"),
-        definition=gettext_lazy("年度内提交并已签批的消保审查事项, 含下级机构"),
+        definition=gettext_lazy("年度内提交并已签批的消保审查事项，含下级机构"),
         unit=gettext_lazy("项"),
         compute=reviews_done,
     ),
@@ -79,7 +79,7 @@ SOURCES = [
     Source(
         key="reviews.median_turnaround_days",
         label=gettext_lazy("审查办理时长中位数"),
-        definition=gettext_lazy("年度内提交并已签批的审查, 自提交至签批的自然日数的中位数"),
+        definition=gettext_lazy("年度内提交并已签批的审查，自提交至签批的自然日数的中位数"),
         unit=gettext_lazy("天"),
         compute=median_turnaround,
     ),

@@ -60,26 +60,26 @@ VOLUMES = {
 }
 OPINIONS = {
     "disclosure": "请在首页显著位置标明保险公司全称和产品全称 (含“分红型”字样)。",
-    "no_misleading_returns": "“年化收益可达 5%”属演示利率, 须注明“演示利率不代表实际收益, 分红不保证”。",
-    "risk_warning": "风险提示字号明显小于正文, 请调整为同等显著。",
-    "suitability": "请明确适合人群和不适合人群, 如风险承受能力低的客户不宜推介。",
-    "identity_qualification": "请删除“监管机构推荐”字样, 并标注宣传主体和联系方式。",
-    "personal_info_consent": "扫码报名收集身份证号超出必要范围, 请只收集姓名和电话并增加授权告知。",
-    "plain_language": "专业用语较多, 建议改写为通俗表述并放大字号, 方便老年客户阅读。",
-    "fair_terms": "责任免除条款未加粗提示, 请显著标识并在投保流程中单独说明。",
+    "no_misleading_returns": "“年化收益可达 5%”属演示利率，须注明“演示利率不代表实际收益，分红不保证”。",
+    "risk_warning": "风险提示字号明显小于正文，请调整为同等显著。",
+    "suitability": "请明确适合人群和不适合人群，如风险承受能力低的客户不宜推介。",
+    "identity_qualification": "请删除“监管机构推荐”字样，并标注宣传主体和联系方式。",
+    "personal_info_consent": "扫码报名收集身份证号超出必要范围，请只收集姓名和电话并增加授权告知。",
+    "plain_language": "专业用语较多，建议改写为通俗表述并放大字号，方便老年客户阅读。",
+    "fair_terms": "责任免除条款未加粗提示，请显著标识并在投保流程中单独说明。",
     "cooling_off_surrender": "请补充犹豫期天数、犹豫期后退保按现金价值退还及退保损失示例。",
     "complaint_channel": "请载明 4008 客服热线和投诉渠道。",
     "fair_pricing": "请补充初始费用、保单管理费等费用项目的收取标准。",
-    "no_induced_surrender": "“旧保单收益低, 建议退保换新”有诱导退旧投新之嫌, 请删除。",
+    "no_induced_surrender": "“旧保单收益低，建议退保换新”有诱导退旧投新之嫌，请删除。",
     "traceable": "请在话术中增加双录提示语和关键信息确认环节。",
     "eight_rights": "请补充客户受尊重权和依法求偿权的保障措施。",
     "process_links": "请明确与溯源整改机制的衔接和时限。",
     "accountability": "请明确考核指标和责任追究情形。",
 }
 RESPONSES = {
-    Adoption.ADOPTED: "已按意见修改, 见新版本。",
-    Adoption.PARTLY: "已补充提示内容; 版面所限字号调整为正文的九成并加粗, 其余按意见修改。",
-    Adoption.REJECTED: "该表述沿用总公司已审定的产品说明书, 拟由总公司统一修改, 本次暂不调整。",
+    Adoption.ADOPTED: "已按意见修改，见新版本。",
+    Adoption.PARTLY: "已补充提示内容；版面所限字号调整为正文的九成并加粗，其余按意见修改。",
+    Adoption.REJECTED: "该表述沿用总公司已审定的产品说明书，拟由总公司统一修改，本次暂不调整。",
 }
 
 
@@ -150,7 +150,7 @@ class ReviewBook:
             title=title,
             review_type=review_type,
             unit=submitter.unit,
-            description="" if previous is None else f"文件变更, 重新审查 (前一轮: {previous.review_no})",
+            description="" if previous is None else f"文件变更，重新审查 (前一轮: {previous.review_no})",
             submitter=submitter,
             submitted_at=submitted,
             previous=previous,
@@ -238,7 +238,7 @@ class ReviewBook:
             review.status = ReviewStatus.SIGNED_OFF
             review.outcome = Outcome.REJECTED if rng.random() < 0.05 else Outcome.APPROVED
             review.sign_off_note = (
-                "同意使用。" if review.outcome == Outcome.APPROVED else "宣传内容与产品实际不符, 不同意使用。"
+                "同意使用。" if review.outcome == Outcome.APPROVED else "宣传内容与产品实际不符，不同意使用。"
             )
             review.signed_off_at = signed_at
             review.reviewed_sha256 = document.sha256

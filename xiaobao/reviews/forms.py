@@ -9,7 +9,7 @@ class ReviewForm(forms.Form):
     review_type = forms.ChoiceField(label=_("审查类型"), choices=ReviewType.choices)
     unit = forms.ChoiceField(label=_("提交机构"))
     file = forms.FileField(
-        label=_("送审文件"), help_text=_("PDF、Word、Excel、PPT、图片或纯文本, 最大 30 MB")
+        label=_("送审文件"), help_text=_("PDF、Word、Excel、PPT、图片或纯文本，最大 30 MB")
     )
     description = forms.CharField(
         label=_("说明"),

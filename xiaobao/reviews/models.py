@@ -4,7 +4,7 @@ New products and services, marketing and publicity material, contract terms, sal
 internal rules are reviewed before use. A request carries the file under review; the reviewer goes
 through the checklist of its type (a snapshot taken at submission, so later edits of the checklist
 do not rewrite past reviews) and writes an opinion where an item is not met; the submitter answers
-each opinion with 采纳, 部分采纳 or 不采纳 (with a reason); the reviewer signs off. The sign-off fixes
+each opinion with 采纳，部分采纳 or 不采纳 (with a reason); the reviewer signs off. The sign-off fixes
 the SHA-256 of the reviewed file: a changed file is a new review.
 
 State changes are rows (ReviewEvent), so turnaround and adoption figures trace back to them.
@@ -43,7 +43,7 @@ EVENT_LABELS = {
     "submit": _("提交审查"),
     "upload": _("上传新版本"),
     "respond": _("回复意见"),
-    "rereview": _("文件变更, 提交重新审查"),
+    "rereview": _("文件变更，提交重新审查"),
 }
 
 

@@ -191,9 +191,9 @@ def review_upload(*, actor, review: ReviewRequest, upload, request=None) -> Revi
     access.require_write(actor)
     review = _lock(review)
     if review.status == ReviewStatus.SIGNED_OFF:
-        raise ValidationError(_("该审查已签批, 已审文件不能更换; 文件有变更时请提交重新审查"))
+        raise ValidationError(_("该审查已签批，已审文件不能更换；文件有变更时请提交重新审查"))
     if not review.is_open:
-        raise ValidationError(_("该审查已撤回, 不能上传文件"))
+        raise ValidationError(_("该审查已撤回，不能上传文件"))
     last = review.documents.order_by("-version").first()
     if last is not None and last.sha256 == _digest(upload):
         raise ValidationError(_("上传的文件与当前版本完全相同"))
@@ -240,14 +240,14 @@ def review_items_record(
             errors[f"item-{pk}"] = _("未知的审查结果: %(v)s") % {"v": result}
             continue
         if result == ItemResult.OPINION and not opinion:
-            errors[f"item-{pk}"] = _("「%(t)s」: 有意见时请填写审查意见") % {"t": item.title}
+            errors[f"item-{pk}"] = _("「%(t)s」：有意见时请填写审查意见") % {"t": item.title}
             continue
         if result != ItemResult.OPINION:
             opinion = ""
         if (item.result, item.opinion) == (result, opinion):
             continue
         if item.adoption:
-            errors[f"item-{pk}"] = _("「%(t)s」的意见已回复, 不能再修改") % {"t": item.title}
+            errors[f"item-{pk}"] = _("「%(t)s」的意见已回复，不能再修改") % {"t": item.title}
             continue
         item.result, item.opinion = result, opinion
         item.reviewed_by, item.reviewed_at = actor, now
@@ -285,11 +285,11 @@ def review_items_record(
 def review_respond(
     *, actor, review: ReviewRequest, item_id: int, adoption: str, response: str = "", request=None
 ) -> ReviewItem:
-    """The submitter's side answers one opinion: 采纳, 部分采纳 or 不采纳 (with a reason)."""
+    """The submitter's side answers one opinion: 采纳，部分采纳 or 不采纳 (with a reason)."""
     access.require_write(actor)
     review = _lock(review)
     if not review.is_open:
-        raise ValidationError(_("该审查已结束, 不能再回复意见"))
+        raise ValidationError(_("该审查已结束，不能再回复意见"))
     try:
         item = review.items.select_for_update().get(pk=item_id)
     except ReviewItem.DoesNotExist:
@@ -300,7 +300,7 @@ def review_respond(
         raise PermissionDenied(_("审查人不能回复自己的意见"))
     response = (response or "").strip()
     if adoption not in Adoption.values:
-        raise ValidationError({"adoption": _("请选择采纳情况: 采纳、部分采纳或不采纳")})
+        raise ValidationError({"adoption": _("请选择采纳情况：采纳、部分采纳或不采纳")})
     if adoption == Adoption.REJECTED and not response:
         raise ValidationError({"response": _("不采纳时必须说明理由")})
     if adoption == Adoption.PARTLY and not response:
@@ -332,7 +332,7 @@ def review_blockers(review: ReviewRequest) -> list[str]:
     unanswered = [item.title for item in items if item.awaits_response]
     if unanswered:
         problems.append(
-            _("尚有 %(n)s 条审查意见未回复, 不能签批: %(t)s")
+            _("尚有 %(n)s 条审查意见未回复，不能签批: %(t)s")
             % {"n": len(unanswered), "t": "、".join(unanswered)}
         )
     if not review.documents.exists():
@@ -416,9 +416,9 @@ def review_rereview(*, actor, review: ReviewRequest, upload, reason: str = "", r
     """
     access.require_write(actor)
     if review.status != ReviewStatus.SIGNED_OFF:
-        raise ValidationError(_("只有已签批的审查才需要因文件变更重新审查; 审查中可直接上传新版本"))
+        raise ValidationError(_("只有已签批的审查才需要因文件变更重新审查；审查中可直接上传新版本"))
     if _digest(upload) == review.reviewed_sha256:
-        raise ValidationError(_("该文件与已签批的文件完全相同, 无需重新审查"))
+        raise ValidationError(_("该文件与已签批的文件完全相同，无需重新审查"))
     new = review_submit(
         actor=actor,
         unit=review.unit,
@@ -426,7 +426,7 @@ def review_rereview(*, actor, review: ReviewRequest, upload, reason: str = "", r
         review_type=review.review_type,
         upload=upload,
         description=(reason or "").strip()
-        or _("文件变更, 重新审查 (前一轮: %(no)s)") % {"no": review.review_no},
+        or _("文件变更，重新审查 (前一轮: %(no)s)") % {"no": review.review_no},
         previous=review,
         request=request,
     )

@@ -24,8 +24,8 @@ from xiaobao.reviews.models import (
 
 GROUPINGS = {"type": "review_type", "unit": "unit__code", "month": "month"}
 DEFINITION = (
-    "按提交日期统计; 办理时长 = 签批时间 − 提交时间 (自然日); "
-    "意见采纳率 = (采纳 + 部分采纳) ÷ 已回复的意见; 完全采纳率 = 采纳 ÷ 已回复的意见"
+    "按提交日期统计；办理时长 = 签批时间 − 提交时间 (自然日); "
+    "意见采纳率 = (采纳 + 部分采纳) ÷ 已回复的意见；完全采纳率 = 采纳 ÷ 已回复的意见"
 )
 
 

@@ -272,7 +272,7 @@ def review_sign_off(request, pk: int):
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("已签批; 已审文件的哈希已记录"))
+            messages.success(request, _("已签批；已审文件的哈希已记录"))
             return redirect("reviews-detail", pk=review.pk)
     return _rerender(request, review, signoff_form=form)
 
@@ -309,7 +309,7 @@ def review_rereview(request, pk: int):
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
-            messages.success(request, _("文件已变更, 已提交重新审查 %(no)s") % {"no": new.review_no})
+            messages.success(request, _("文件已变更，已提交重新审查 %(no)s") % {"no": new.review_no})
             return redirect("reviews-detail", pk=new.pk)
     return _rerender(request, review, rereview_form=form)
 

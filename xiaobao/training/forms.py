@@ -14,7 +14,7 @@ class DateInput(forms.DateInput):
 class SessionForm(forms.Form):
     unit = forms.ChoiceField(label=_("组织机构"))
     ref = forms.CharField(
-        label=_("培训编号"), max_length=32, required=False, help_text=_("留空自动编号, 如 PX2024-001")
+        label=_("培训编号"), max_length=32, required=False, help_text=_("留空自动编号，如 PX2024-001")
     )
     topic = forms.CharField(label=_("培训主题"), max_length=200)
     kind = forms.ChoiceField(label=_("培训类型"), choices=TrainingKind.choices)
@@ -53,9 +53,9 @@ class AttendanceForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("签到表 (.xlsx / .csv)"), help_text=_("列: 培训编号、姓名, 可选用户名、机构、考试成绩")
+        label=_("签到表 (.xlsx / .csv)"), help_text=_("列：培训编号、姓名，可选用户名、机构、考试成绩")
     )
-    dry_run = forms.BooleanField(label=_("只校验, 不写入"), required=False)
+    dry_run = forms.BooleanField(label=_("只校验，不写入"), required=False)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "imp_%s")

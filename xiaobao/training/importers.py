@@ -9,7 +9,7 @@ sheet has one (and the name must then match the account), otherwise by 姓名 am
 narrowed by 机构 when given (the unit itself or any unit below it). An unknown session, an unknown or
 ambiguous person and a session not yet held are row errors, reported with row number and reason.
 
-The natural key is (培训编号, 姓名): a sign-in sheet always carries the name. validate_row replaces the
+The natural key is (培训编号，姓名): a sign-in sheet always carries the name. validate_row replaces the
 name by the account it resolved to, so two namesakes in one session are two records, and re-importing
 the same sheet leaves everything unchanged. An imported row is never deleted by a later import.
 With --user, the importer may only record attendance of sessions and people in that user's scope.
@@ -129,7 +129,7 @@ class AttendanceImporter(Importer):
         if session is None:
             raise RowError("session_ref", f"培训编号 {row['session_ref']} 不存在或不在导入人的权限范围内")
         if session.held_on > timezone.localdate():
-            raise RowError("session_ref", f"培训 {session.ref} 定于 {session.held_on} 举行, 尚不能登记签到")
+            raise RowError("session_ref", f"培训 {session.ref} 定于 {session.held_on} 举行，尚不能登记签到")
         person = self._person(name=row["name"], username=row.get("username"), unit=row.get("unit"))
         # The key names the account from here on: namesakes are separate records, and what is
         # compared with the stored attendance is the resolved person, not how the sheet spelled them.

@@ -103,7 +103,7 @@ def attendance_set(*, actor, session: TrainingSession, users: Iterable[User], re
     if hidden:
         raise ValidationError({"users": _("以下人员不在您的权限范围内: %(p)s") % {"p": "、".join(hidden)}})
     if session.held_on > timezone.localdate():
-        raise ValidationError(_("培训尚未举行, 不能登记签到"))
+        raise ValidationError(_("培训尚未举行，不能登记签到"))
     wanted = {u.pk for u in users}
     mine = access.scope(Attendance.objects.filter(session=session), actor, unit_field="user__unit")
     present = set(mine.values_list("user_id", flat=True))

@@ -144,7 +144,7 @@ def attendance_record(request, pk: int):
         else:
             messages.success(
                 request,
-                _("已保存签到: 新增 %(a)s 人, 移除 %(r)s 人, 共 %(t)s 人")
+                _("已保存签到：新增 %(a)s 人，移除 %(r)s 人，共 %(t)s 人")
                 % {"a": counts["added"], "r": counts["removed"], "t": counts["total"]},
             )
             return redirect("training-session-detail", pk=session.pk)
@@ -162,7 +162,7 @@ def attendance_import(request):
         return redirect("training-index")
     upload = form.cleaned_data["file"]
     if upload.size > MAX_IMPORT_BYTES:
-        messages.error(request, _("文件过大: 最大 20 MB"))
+        messages.error(request, _("文件过大：最大 20 MB"))
         return redirect("training-index")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload"

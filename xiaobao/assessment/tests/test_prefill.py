@@ -93,7 +93,7 @@ def test_a_source_nobody_provides_is_not_available_with_a_note(db, tree):
     assert missing == {
         "available": False,
         "source": "kpi.nothing_here",
-        "note": "数据来源未接入: xiaobao.kpi 尚未提供该指标, 请手工填写",
+        "note": "数据来源未接入: xiaobao.kpi 尚未提供该指标，请手工填写",
     }
     assert "未知的数据来源" in figure_for("elsewhere.x", tree["C1"], 2024)["note"]
 

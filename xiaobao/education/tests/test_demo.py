@@ -9,8 +9,8 @@ from django.core.management import call_command
 from xiaobao.education.models import Activity, Plan
 from xiaobao.education.tests.demo_support import TODAY, build_branch
 
-# 交银人寿青岛分公司 2024 年消保年终总结: "年度共举办线下金融教育活动18场, 触及消费者约9500人。……
-# 推动制作6部金融教育相关视频, …原创“以案说险”4篇, 发布原创宣传稿件24篇, 媒体报道52次, 线上触及消费者约25000人。"
+# 交银人寿青岛分公司 2024 年消保年终总结: "年度共举办线下金融教育活动18场，触及消费者约9500人。……
+# 推动制作6部金融教育相关视频, …原创“以案说险”4篇，发布原创宣传稿件24篇，媒体报道52次，线上触及消费者约25000人。"
 SEED = {
     "offline_events": 18,
     "offline_reach": 9500,

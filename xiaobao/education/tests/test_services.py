@@ -23,7 +23,7 @@ from xiaobao.education.services import (
 
 def test_an_activity_is_numbered_and_audited(make_activity, alice):
     first = make_activity()
-    second = make_activity(mode="视频", location="", title="短视频: 什么是犹豫期")
+    second = make_activity(mode="视频", location="", title="短视频：什么是犹豫期")
     assert first.activity_no == "JY20240315-001" and second.activity_no == "JY20240315-002"
     assert first.created_by == alice
     entry = AuditEntry.objects.get(object_type="education.activity", object_id=str(first.pk))

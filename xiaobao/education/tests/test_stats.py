@@ -100,4 +100,4 @@ def test_bad_arguments_are_refused(year):
 def test_the_table_format_prints_the_headline(year):
     out = StringIO()
     call_command("education", "stats", "--year", "2024", "--format", "table", stdout=out)
-    assert "线下活动 2 场, 触达 800 人" in out.getvalue()
+    assert "线下活动 2 场，触达 800 人" in out.getvalue()

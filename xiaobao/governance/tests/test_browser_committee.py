@@ -50,7 +50,7 @@ def test_a_resolution_becomes_an_action_item_that_is_reminded_and_closed(page, w
     form.get_by_label("会议议程", exact=True).fill("1. 三季度投诉分析\n2. 热线排队时长")
     form.get_by_label(f"{head.username} · 甲中心支公司").check()
     form.get_by_label(f"{owner.username} · 甲中心支公司").check()
-    form.get_by_label("会议纪要", exact=True).fill("会议听取了三季度投诉分析, 决定增加热线高峰时段坐席。")
+    form.get_by_label("会议纪要", exact=True).fill("会议听取了三季度投诉分析，决定增加热线高峰时段坐席。")
     shot("meeting-form")
     form.get_by_role("button", name="保存").click()
     expect(page.get_by_test_id("meeting-status")).to_have_text("已召开")
@@ -59,7 +59,7 @@ def test_a_resolution_becomes_an_action_item_that_is_reminded_and_closed(page, w
     # 2. A resolution.
     page.locator("summary", has_text="登记决议").click()
     page.get_by_test_id("resolution-form").get_by_label("决议内容", exact=True).fill(
-        "热线高峰时段增加坐席, 降低排队时长"
+        "热线高峰时段增加坐席，降低排队时长"
     )
     page.get_by_test_id("resolution-form").get_by_role("button", name="登记决议").click()
     expect(page.get_by_test_id("resolution-1")).to_contain_text("尚未布置督办事项")
@@ -116,7 +116,7 @@ def test_a_resolution_becomes_an_action_item_that_is_reminded_and_closed(page, w
     expect(page.get_by_test_id("action-evidence")).to_contain_text("排班调整表.pdf")
     shot("evidence")
     close = page.get_by_test_id("close-form")
-    close.get_by_label("说明", exact=True).fill("已增加 2 名高峰时段坐席, 排队时长降至 30 秒以内")
+    close.get_by_label("说明", exact=True).fill("已增加 2 名高峰时段坐席，排队时长降至 30 秒以内")
     close.get_by_role("button", name="办结", exact=True).click()
     expect(page.get_by_test_id("action-status")).to_have_text("已办结")
     expect(page.get_by_test_id("action-timeline")).to_contain_text("办结")

@@ -219,7 +219,7 @@ def test_returning_needs_an_opinion_and_a_returned_plan_can_be_edited_and_submit
     assert "opinion" in refused.value.message_dict
     plan = services.plan_transition(actor=head, plan=plan, action="return", opinion="请补充培训安排")
     assert plan.status == PlanStatus.RETURNED
-    plan = services.plan_update(actor=alice, plan=plan, title=plan.title, content="目标与分工; 培训安排")
+    plan = services.plan_update(actor=alice, plan=plan, title=plan.title, content="目标与分工；培训安排")
     plan = services.plan_transition(actor=alice, plan=plan, action="submit")
     assert (plan.status, plan.decided_by, plan.opinion) == (PlanStatus.SUBMITTED, None, "")
     assert list(plan.events.values_list("action", flat=True)) == ["create", "submit", "return", "submit"]

@@ -2,7 +2,7 @@
 
 A handler of C1 (bob) submits a marketing leaflet; the C1 officer (alice), in a second browser,
 goes through the checklist and writes three opinions; her sign-off is refused while an opinion has
-no response; bob answers 采纳, 部分采纳 and 不采纳 (refused without a reason, then with one); alice
+no response; bob answers 采纳，部分采纳 and 不采纳 (refused without a reason, then with one); alice
 signs off and the reviewed file's SHA-256 is recorded; bob's changed leaflet cannot replace the
 reviewed file and goes to a new review of its own.
 """
@@ -32,8 +32,8 @@ browser, audit_log_flushable, page, watch, shot = (
 LEAFLET = "%PDF-1.4\n% 瀚海安康重大疾病保险 宣传折页 v1\n".encode()
 CHANGED = "%PDF-1.4\n% 瀚海安康重大疾病保险 宣传折页 v2 (更换配图)\n".encode()
 OPINIONS = {
-    "no_misleading_returns": "“年化收益可达 5%”属演示利率, 须注明不代表实际收益。",
-    "risk_warning": "风险提示字号明显小于正文, 请调整为同等显著。",
+    "no_misleading_returns": "“年化收益可达 5%”属演示利率，须注明不代表实际收益。",
+    "risk_warning": "风险提示字号明显小于正文，请调整为同等显著。",
     "personal_info_consent": "报名二维码收集身份证号超出必要范围。",
 }
 
@@ -92,7 +92,7 @@ def test_a_review_round_trip(page, watch, shot, second, personas, checklist):
     page.get_by_label("审查类型", exact=True).select_option("营销宣传")
     page.get_by_label("提交机构", exact=True).select_option(label="甲中心支公司 (C1)")
     page.get_by_label("送审文件", exact=True).set_input_files(pdf("宣传折页.pdf", LEAFLET))
-    page.get_by_label("说明", exact=True).fill("用于 3·15 宣传周, 投放朋友圈和网点")
+    page.get_by_label("说明", exact=True).fill("用于 3·15 宣传周，投放朋友圈和网点")
     shot("submit-form")
     page.get_by_role("button", name="提交", exact=True).click()
     expect(page.get_by_test_id("review-status")).to_have_text("待审查")
@@ -117,23 +117,23 @@ def test_a_review_round_trip(page, watch, shot, second, personas, checklist):
     shot("checklist-filled")
     items.get_by_role("button", name="保存审查意见").click()
     expect(other.get_by_test_id("review-status")).to_have_text("审查中")
-    expect(other.get_by_test_id("blockers")).to_contain_text("尚有 3 条审查意见未回复, 不能签批")
+    expect(other.get_by_test_id("blockers")).to_contain_text("尚有 3 条审查意见未回复，不能签批")
 
     # 3. Her sign-off is refused while an opinion has no response (a 400 page: chromium logs it).
     officer.watch.expect_console_error(rf"status of 400 .*/reviews/{review.pk}/signoff/\)$")
     signoff = other.get_by_test_id("signoff")
     signoff.get_by_label("审查结论", exact=True).select_option("通过")
     signoff.get_by_role("button", name="签批", exact=True).click()
-    expect(other.get_by_test_id("signoff").get_by_role("alert")).to_contain_text("未回复, 不能签批")
+    expect(other.get_by_test_id("signoff").get_by_role("alert")).to_contain_text("未回复，不能签批")
     expect(other.get_by_test_id("review-status")).to_have_text("审查中")
     shot("sign-off-refused")
     officer.done()
 
-    # 4. bob answers: 采纳, 部分采纳, and 不采纳, which needs a reason.
+    # 4. bob answers: 采纳，部分采纳, and 不采纳, which needs a reason.
     page.reload()
     answers = [
         ("no_misleading_returns", "采纳", ""),
-        ("risk_warning", "部分采纳", "已加粗; 版面所限字号为正文的九成"),
+        ("risk_warning", "部分采纳", "已加粗；版面所限字号为正文的九成"),
     ]
     for code, adoption, text in answers:
         card = page.get_by_test_id(f"respond-{code}")
@@ -151,7 +151,7 @@ def test_a_review_round_trip(page, watch, shot, second, personas, checklist):
     expect(card.get_by_role("alert")).to_contain_text("不采纳时必须说明理由")
     shot("no-reason-refused")
     card.get_by_label("采纳情况", exact=True).select_option("不采纳")
-    card.get_by_label("回复说明", exact=True).fill("报名页沿用总公司统一模板, 已报总公司修改")
+    card.get_by_label("回复说明", exact=True).fill("报名页沿用总公司统一模板，已报总公司修改")
     card.get_by_role("button", name="回复", exact=True).click()
     expect(page.get_by_test_id("adoption-personal_info_consent")).to_have_text("不采纳")
     expect(page.get_by_test_id("blockers")).to_have_count(0)
@@ -183,7 +183,7 @@ def test_a_review_round_trip(page, watch, shot, second, personas, checklist):
     rereview.get_by_label("变更说明", exact=True).fill("更换封面配图")
     rereview.get_by_role("button", name="提交重新审查").click()
     expect(page.get_by_test_id("review-status")).to_have_text("待审查")
-    expect(messages).to_contain_text("文件已变更, 已提交重新审查")
+    expect(messages).to_contain_text("文件已变更，已提交重新审查")
     expect(page.get_by_role("link", name=review.review_no)).to_be_visible()
     shot("rereview")
 

@@ -78,7 +78,7 @@ def test_the_round_trip_opinion_response_sign_off(submit, alice, bob, clock):
     )
     review.refresh_from_db()
     assert review.status == "审查中" and review.reviewer == alice
-    with pytest.raises(ValidationError, match="尚有 3 条审查意见未回复, 不能签批"):
+    with pytest.raises(ValidationError, match="尚有 3 条审查意见未回复，不能签批"):
         review_sign_off(actor=alice, review=review, outcome="通过")
     items = {i.code: i for i in review.items.all()}
     with pytest.raises(ValidationError, match="不采纳时必须说明理由"):
@@ -89,14 +89,14 @@ def test_the_round_trip_opinion_response_sign_off(submit, alice, bob, clock):
         review=review,
         item_id=items["risk_warning"].pk,
         adoption="部分采纳",
-        response="已加粗, 字号受限",
+        response="已加粗，字号受限",
     )
     review_respond(
         actor=bob,
         review=review,
         item_id=items["personal_info_consent"].pk,
         adoption="不采纳",
-        response="总公司统一模板, 由总公司修改",
+        response="总公司统一模板，由总公司修改",
     )
     review_upload(actor=bob, review=review, upload=pdf("折页 v2"))
     clock.move_to(at("2024-05-09 16:00"))
@@ -142,7 +142,7 @@ def test_an_opinion_needs_text_and_an_answered_one_is_fixed(submit, alice, bob):
         review_items_record(actor=alice, review=review, entries={item.pk: ("有意见", "  ")})
     review_items_record(actor=alice, review=review, entries={item.pk: ("有意见", "补充公司全称")})
     review_respond(actor=bob, review=review, item_id=item.pk, adoption="采纳")
-    with pytest.raises(ValidationError, match="已回复, 不能再修改"):
+    with pytest.raises(ValidationError, match="已回复，不能再修改"):
         review_items_record(actor=alice, review=review, entries={item.pk: ("符合", "")})
 
 
@@ -152,7 +152,7 @@ def test_a_signed_off_file_is_fixed_and_a_changed_file_needs_a_new_review(submit
     review = review_sign_off(actor=alice, review=review, outcome="通过")
     with pytest.raises(ValidationError, match="已签批的审查不能更换文件|已审文件不能更换"):
         review_upload(actor=bob, review=review, upload=pdf("折页 v2"))
-    with pytest.raises(ValidationError, match="完全相同, 无需重新审查"):
+    with pytest.raises(ValidationError, match="完全相同，无需重新审查"):
         review_rereview(actor=bob, review=review, upload=pdf())
     new = review_rereview(actor=bob, review=review, upload=pdf("折页 v2: 换了一张图"), reason="更换配图")
     assert new.previous == review and new.status == "待审查" and new.review_no == "XBSC2024-0002"

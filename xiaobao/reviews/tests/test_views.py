@@ -49,9 +49,9 @@ def test_the_reviewer_records_the_checklist_in_one_form(client, submit, alice):
     review.refresh_from_db()
     assert review.status == "审查中" and review.items.filter(result="有意见").count() == 1
     page = client.get(reverse("reviews-detail", args=[review.pk])).content.decode()
-    assert "尚有 1 条审查意见未回复, 不能签批" in page
+    assert "尚有 1 条审查意见未回复，不能签批" in page
     refused = client.post(reverse("reviews-signoff", args=[review.pk]), {"outcome": "通过"})
-    assert refused.status_code == 400 and "未回复, 不能签批" in refused.content.decode()
+    assert refused.status_code == 400 and "未回复，不能签批" in refused.content.decode()
 
 
 def test_the_submitter_answers_and_the_reviewer_signs_off(client, submit, alice, bob, personas):

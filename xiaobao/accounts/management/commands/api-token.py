@@ -19,7 +19,7 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"找不到用户 {username!r}") from None
         if not user.is_active:
-            raise CommandError(f"用户 {username!r} 已停用, 不能签发令牌")
+            raise CommandError(f"用户 {username!r} 已停用，不能签发令牌")
         with transaction.atomic():
             if reset:
                 Token.objects.filter(user=user).delete()

@@ -1,6 +1,6 @@
 """`xiaobao assessment`: the yearly catalogue and a unit's self-assessment from the command line.
 
-xiaobao assessment catalogue --year Y              建立年度指标体系 (复制最近一年, 首年用默认)
+xiaobao assessment catalogue --year Y              建立年度指标体系 (复制最近一年，首年用默认)
 xiaobao assessment prefill --year Y --unit CODE    按最新记录预填 (自评不存在时先建立)
 xiaobao assessment show --year Y --unit CODE       总分、各要素得分、预填数据及来源 (JSON)
 """

@@ -24,6 +24,6 @@ class Command(BaseCommand):
             for p in problems:
                 self.stdout.write(f"位置 {p['seq']}: {p['message']}")
         else:
-            self.stdout.write(f"审计日志完整: 共 {total} 条记录, 哈希链校验通过")
+            self.stdout.write(f"审计日志完整：共 {total} 条记录，哈希链校验通过")
         if problems:
             raise SystemExit(1)

@@ -10,13 +10,13 @@ from xiaobao.demo.builders import DEMO_PASSWORD, demo_loaded
 
 
 class Command(BaseCommand):
-    help = "启动演示: 建库迁移, 首次加载演示数据, 在 127.0.0.1 上提供服务并打印登录账号"
+    help = "启动演示：建库迁移，首次加载演示数据，在 127.0.0.1 上提供服务并打印登录账号"
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--seed", type=int, default=2024)
         parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--no-serve", action="store_true", help="只准备数据库和演示数据, 不启动服务")
+        parser.add_argument("--no-serve", action="store_true", help="只准备数据库和演示数据，不启动服务")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台提醒进程 (xiaobao worker)")
 
     def handle(self, *args, port, seed, workers, no_serve, no_worker=False, **options):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(f"数据目录: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
         if not demo_loaded():
-            self.stdout.write("首次启动, 正在生成演示数据……")
+            self.stdout.write("首次启动，正在生成演示数据……")
             call_command("demo-data", seed=seed, stdout=self.stdout)
         url = f"http://127.0.0.1:{port}/"
         self.stdout.write(f"\n小保 消保运营平台已就绪: {url}\n")
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {user.username:<12} {' / '.join(user.role_labels()):<16} {user.unit.name if user.unit else ''}"
             )
-        self.stdout.write(f"  …… 共 {User.objects.count()} 个账号, 见「机构」页面\n")
+        self.stdout.write(f"  …… 共 {User.objects.count()} 个账号，见「机构」页面\n")
         if no_serve:
             return
         worker = None

@@ -43,8 +43,8 @@ class Command(BaseCommand):
                 f"{row['target_reach'] if row['target_reach'] is not None else '—':>12}"
             )
         self.stdout.write(
-            f"线下活动 {result['offline_events']} 场, 触达 {result['offline_reach']} 人; "
-            f"视频 {result['videos']} 部, 原创文章 {result['case_articles']} 篇, "
-            f"宣传稿件 {result['published_pieces']} 篇, 媒体报道 {result['media_reports']} 次, "
+            f"线下活动 {result['offline_events']} 场，触达 {result['offline_reach']} 人; "
+            f"视频 {result['videos']} 部，原创文章 {result['case_articles']} 篇, "
+            f"宣传稿件 {result['published_pieces']} 篇，媒体报道 {result['media_reports']} 次, "
             f"线上触达 {result['online_reach']} 人"
         )

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if action == "summary":
             year = year or today.year
             if not 2000 <= year <= 2100:
-                raise CommandError(f"--year: 年度应在 2000 至 2100 之间, 实际为 {year}")
+                raise CommandError(f"--year: 年度应在 2000 至 2100 之间，实际为 {year}")
             figures = year_figures(year=year, unit=scope)
             self.stdout.write(json.dumps({"year": year, "unit": scope.code, **figures}, ensure_ascii=False))
             return

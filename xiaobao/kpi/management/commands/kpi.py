@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--period", help="2024、2024Q3 或 2024-07")
-        parser.add_argument("--unit", help="机构代码: 该机构及其下级机构 (默认全公司)")
+        parser.add_argument("--unit", help="机构代码：该机构及其下级机构 (默认全公司)")
         parser.add_argument("--by", choices=GROUPINGS, help="分组")
         parser.add_argument("--format", choices=["json", "table"], default="json")
         parser.add_argument(
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             "--freeze", action="store_true", help="冻结为快照 (记录数据版本、导入批次和工单截止时间)"
         )
         parser.add_argument(
-            "--recompute", type=int, metavar="ID", help="按快照记录的数据版本重算, 另存为新快照"
+            "--recompute", type=int, metavar="ID", help="按快照记录的数据版本重算，另存为新快照"
         )
         parser.add_argument("--compare", type=int, nargs=2, metavar=("A", "B"), help="比较两个快照")
         parser.add_argument("--snapshots", action="store_true", help="列出快照")
@@ -72,9 +72,9 @@ class Command(BaseCommand):
                 fresh = services.snapshot_recompute(actor=None, snapshot=snapshot, backend=backend)
             except MissingVersion as exc:
                 raise CommandError(
-                    f"快照 #{snapshot.pk} 所用的数据版本 {exc.table} {exc.version} 已被清理, 无法重算"
+                    f"快照 #{snapshot.pk} 所用的数据版本 {exc.table} {exc.version} 已被清理，无法重算"
                 ) from None
-            self.stderr.write(f"已按快照 #{snapshot.pk} 的数据版本重算, 另存为快照 #{fresh.pk}")
+            self.stderr.write(f"已按快照 #{snapshot.pk} 的数据版本重算，另存为快照 #{fresh.pk}")
             return self._print(fresh.results, format, header=self._header_snapshot(fresh))
         if not period:
             raise CommandError("请用 --period 指定期间 (2024、2024Q3 或 2024-07)")

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             backup.write_text(path.read_text())
             backup.chmod(0o600)
             path.write_text(keys.encode_key(key))
-            self.stdout.write(f"已轮换 {count} 个密钥; 新主密钥已写入 {path}, 旧密钥备份在 {backup}")
+            self.stdout.write(f"已轮换 {count} 个密钥；新主密钥已写入 {path}, 旧密钥备份在 {backup}")
         else:
-            self.stdout.write(f"已轮换 {count} 个密钥; 请立即把 XIAOBAO_FIELD_KEY 改为新密钥后重启服务")
+            self.stdout.write(f"已轮换 {count} 个密钥；请立即把 XIAOBAO_FIELD_KEY 改为新密钥后重启服务")
         keys.clear_caches()

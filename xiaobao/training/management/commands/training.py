@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, year=None, unit=None, **options):
         year = year or timezone.localdate().year
         if not 2000 <= year <= 2100:
-            raise CommandError(f"--year: 年度应在 2000 至 2100 之间, 实际为 {year}")
+            raise CommandError(f"--year: 年度应在 2000 至 2100 之间，实际为 {year}")
         if unit:
             scope = Unit.objects.filter(code=unit).first()
             if scope is None:
