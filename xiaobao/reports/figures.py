@@ -341,42 +341,31 @@ def year_figures(*, unit, year: int, snapshot_id: int | None = None, actor=None)
     orders = case_stats(work_orders)["total"]
     urgent = work_orders.filter(Q(urgent=True)).count()
     hotline = work_orders.filter(channel=Channel.HOTLINE).count()
-    figures["work_orders"] = Fig(
-        "work_orders",
-        CASE_FIGURES["work_orders"][0],
-        orders["count"],
-        str(orders["count"]),
-        _("年度内受理的非投诉工单 (咨询、求助、建议、表扬), 不含已撤诉和合并件, 含下级机构"),
-        "cases.stats.work_orders",
-        unit="件",
+    counts = (
+        (
+            "work_orders",
+            orders["count"],
+            _("年度内受理的非投诉工单 (咨询、求助、建议、表扬), 不含已撤诉和合并件, 含下级机构"),
+            "work_orders",
+        ),
+        ("urgent_work_orders", urgent, _("年度内受理的非投诉工单中标记为紧急的件数"), "urgent_work_orders"),
+        (
+            "hotline_work_orders",
+            hotline,
+            _("年度内受理的非投诉工单中来源渠道为4008热线的件数"),
+            "hotline_work_orders",
+        ),
+        (
+            "cases_total",
+            total["count"],
+            _("年度内受理的全部工单 (含投诉), 不含已撤诉和合并件, 含下级机构"),
+            "total",
+        ),
     )
-    figures["urgent_work_orders"] = Fig(
-        "urgent_work_orders",
-        CASE_FIGURES["urgent_work_orders"][0],
-        urgent,
-        str(urgent),
-        _("年度内受理的非投诉工单中标记为紧急的件数"),
-        "cases.stats.urgent_work_orders",
-        unit="件",
-    )
-    figures["hotline_work_orders"] = Fig(
-        "hotline_work_orders",
-        CASE_FIGURES["hotline_work_orders"][0],
-        hotline,
-        str(hotline),
-        _("年度内受理的非投诉工单中来源渠道为4008热线的件数"),
-        "cases.stats.hotline_work_orders",
-        unit="件",
-    )
-    figures["cases_total"] = Fig(
-        "cases_total",
-        CASE_FIGURES["cases_total"][0],
-        total["count"],
-        str(total["count"]),
-        _("年度内受理的全部工单 (含投诉), 不含已撤诉和合并件, 含下级机构"),
-        "cases.stats.total",
-        unit="件",
-    )
+    for key, count, definition, source in counts:
+        figures[key] = Fig(
+            key, CASE_FIGURES[key][0], count, str(count), definition, f"cases.stats.{source}", unit="件"
+        )
     forwarded = figures["regulator_forwarded"].value
     if forwarded is None:
         phrase = _("监管转办投诉暂无数据")
