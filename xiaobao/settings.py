@@ -178,6 +178,8 @@ EMAIL_TIMEOUT = 10
 # Reminders (xiaobao worker): how early "due soon" fires, and the group-bot webhooks.
 XIAOBAO_REMINDER_DUE_SOON_WORKDAYS = env_int("XIAOBAO_REMINDER_DUE_SOON_WORKDAYS", 1, minimum=0)
 # The engine of the KPI expressions (xiaobao.kpi.backends): embedded DuckDB, or Spark for big books.
+# The hour (local time) from which `xiaobao worker` runs the day's surrender-risk scan, once a day.
+XIAOBAO_RISK_SCAN_HOUR = env_int("XIAOBAO_RISK_SCAN_HOUR", 2, minimum=0)
 XIAOBAO_ANALYTICS_BACKEND = env_choice("XIAOBAO_ANALYTICS_BACKEND", "duckdb", ("duckdb", "spark"))
 XIAOBAO_WECOM_WEBHOOK = env_str("XIAOBAO_WECOM_WEBHOOK", "")
 XIAOBAO_DINGTALK_WEBHOOK = env_str("XIAOBAO_DINGTALK_WEBHOOK", "")
