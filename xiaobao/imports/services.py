@@ -71,7 +71,9 @@ def _message(batch: ImportBatch) -> str:
         return f"试运行, 未写入任何数据. {counts}{where}"
     if batch.status == BatchStatus.REJECTED:
         return f"严格模式: {batch.rejected} 行有错误, 未写入任何数据. {counts}{where}"
-    return f"导入完成. {counts}{where}"
+    # Sentences an importer's hooks added (e.g. rows that touch the 疑似退保黑产信息库).
+    notes = "".join(f"; {note}" for note in (batch.details or {}).get("notes") or [] if note)
+    return f"导入完成. {counts}{where}{notes}"
 
 
 def _details(result: RunResult, *, encoding: str, sheet: str, seconds: float) -> dict[str, Any]:
