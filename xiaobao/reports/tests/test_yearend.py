@@ -205,6 +205,20 @@ def test_pdf_needs_libreoffice(tree, tmp_path, monkeypatch):
     assert "未安装 LibreOffice" in printed and not (tmp_path / "x.pdf").exists()
 
 
+@pytest.mark.skipif(
+    not (__import__("shutil").which("soffice") and __import__("shutil").which("pdftotext")),
+    reason="LibreOffice and poppler-utils are not installed",
+)
+def test_with_libreoffice_the_pdf_holds_the_report(tree, tmp_path):
+    import subprocess
+
+    command("report", "yearend", "--year", "2031", "--unit", "C1", "--pdf", "-o", str(tmp_path / "x.docx"))
+    pdf = tmp_path / "x.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "2031年消费者权益保护工作总结" in text.replace(" ", "").replace("\n", "")
+
+
 def test_bad_arguments(tree, tmp_path):
     from django.core.management.base import CommandError
 
