@@ -66,8 +66,9 @@ from xiaobao.imports.mapping import profile_default
 from xiaobao.imports.models import BatchStatus, ImportBatch, ImportChange
 from xiaobao.imports.readers import XLS_MAGIC, XLSX_MAGIC, detect_csv_encoding
 from xiaobao.imports.registry import importer_for
-from xiaobao.imports.services import _details, _message, errors_dir
+from xiaobao.imports.services import _details, _message, errors_dir, import_batches_recover
 from xiaobao.imports.spec import ImportRefused, Issue, Record
+from xiaobao.lib import jobs
 from xiaobao.lib.parsing import FALSE_WORDS, TRUE_WORDS
 from xiaobao.org.models import Unit
 
@@ -587,6 +588,7 @@ def bulk_import(
         or path.suffix.lower() in (".xlsx", ".xlsm")
     ):
         return None
+    import_batches_recover()
     if actor is not None and not actor_name:
         actor_name = actor.get_username()
     batch = ImportBatch.objects.create(
@@ -598,6 +600,7 @@ def bulk_import(
         unit=getattr(actor, "unit", None),
         dry_run=dry_run,
         strict=strict,
+        details={"owner": jobs.owner_tag()},
     )
     started = time.monotonic()
     errors = ErrorFileWriter(errors_dir() / f"{batch.pk}-errors.xlsx", header=[])

@@ -21,6 +21,7 @@ from xiaobao.imports.models import BatchStatus, ImportBatch, ImportChange
 from xiaobao.imports.readers import file_sha256, open_table
 from xiaobao.imports.registry import importer_for
 from xiaobao.imports.spec import Change, ImportRefused
+from xiaobao.lib import jobs
 
 
 class _RollBack(Exception):
@@ -94,6 +95,42 @@ def _details(result: RunResult, *, encoding: str, sheet: str, seconds: float) ->
     return details
 
 
+INTERRUPTED_AFTER = dt.timedelta(hours=24)  # a batch 'running' this long has lost its process anyway
+
+
+def import_batches_recover(*, now: dt.datetime | None = None) -> int:
+    """Close the batches a dead process left 'running' (kill -9, a crash, a restart); returns how many.
+
+    The rows of a batch are written in one transaction, so such a batch wrote nothing: it is marked
+    failed with a message saying so, and the same file can simply be imported again. A batch is dead
+    when its recorded process is gone from this host, or when it has run longer than INTERRUPTED_AFTER.
+    """
+    now = now or timezone.now()
+    recovered = 0
+    for batch in ImportBatch.objects.filter(status=BatchStatus.RUNNING).only(
+        "pk", "details", "started_at", "unit"
+    ):
+        owner = (batch.details or {}).get("owner", "")
+        if not jobs.owner_gone(owner) and batch.started_at > now - INTERRUPTED_AFTER:
+            continue
+        message = "导入进程在完成前中断, 本批次未写入任何数据; 可重新导入同一文件"
+        with transaction.atomic():
+            if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
+                status=BatchStatus.FAILED, message=message, finished_at=now
+            ):
+                continue  # another process closed it meanwhile
+            audit_record(
+                actor=None,
+                actor_name="系统",
+                action=AuditAction.IMPORT,
+                obj=batch,
+                unit=batch.unit,
+                details={"status": BatchStatus.FAILED, "interrupted": True, "owner": owner},
+            )
+        recovered += 1
+    return recovered
+
+
 def import_run(
     *,
     kind: str,
@@ -119,6 +156,7 @@ def import_run(
     An unknown kind raises ImportRefused before anything is recorded: that is a usage error.
     """
     importer_class = importer_for(kind)
+    import_batches_recover()
     path = Path(path)
     if actor is not None and not actor_name:
         actor_name = actor.get_username()
@@ -132,6 +170,7 @@ def import_run(
         unit=getattr(actor, "unit", None),
         dry_run=dry_run,
         strict=strict,
+        details={"owner": jobs.owner_tag()},
     )
     started = time.monotonic()
     errors = ErrorFileWriter(errors_dir() / f"{batch.pk}-errors.xlsx", header=[])

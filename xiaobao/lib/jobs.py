@@ -7,6 +7,8 @@ xiaobao runs: the job's thread and the next request would refuse each other. The
 its end before start() returns — the same code, only not concurrently.
 """
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 
@@ -19,3 +21,26 @@ def start(target: Callable[[int], None], job_id: int, name: str) -> threading.Th
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         thread.join()
     return thread
+
+
+def owner_tag() -> str:
+    """Who runs a job: "host:pid" of this process, recorded on the job's row when it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_gone(tag: str) -> bool:
+    """Whether the process that recorded `tag` has died (killed, crashed, restarted).
+
+    Only a process on this host can be checked; a tag from another host, or none, is never "gone"
+    here (the caller's age limit covers those).
+    """
+    host, _, pid = (tag or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False

@@ -54,6 +54,7 @@ class ReportJob(models.Model):
     )
     status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     step = models.CharField(_("进度"), max_length=100, blank=True)
+    owner = models.CharField(max_length=100, blank=True)  # host:pid of the process running it
     file_path = models.CharField(max_length=500, blank=True)
     file_name = models.CharField(_("文件名"), max_length=200, blank=True)
     snapshot = models.ForeignKey(

@@ -1,6 +1,7 @@
 """Writes of the reports app: generating a report file, the background job around it, and saving an
 edited narrative template. Keyword-only; template saves are audited."""
 
+import datetime as dt
 import logging
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from xiaobao.audit.services import audit_record
 from xiaobao.lib import jobs
+from xiaobao.lib.atomicfile import atomic_path
 from xiaobao.reports import yearend
 from xiaobao.reports.figures import placeholder_names, year_figures
 from xiaobao.reports.models import JobStatus, NarrativeTemplate, ReportJob, ReportKind
@@ -135,6 +137,24 @@ def report_file_name(kind: str, period: str, unit, fmt: str) -> str:
 
 def report_write(*, kind: str, period: str, unit, target: Path, fmt: str, actor=None, snapshot_id=None):
     """Write one report of any kind to `target`; returns the KPI snapshot it cites (or None)."""
+    if isinstance(target, str | Path):
+        # Whole or not at all: a report killed mid-write leaves no half file under its name.
+        with atomic_path(target) as scratch:
+            return _report_write(
+                kind=kind,
+                period=period,
+                unit=unit,
+                target=scratch,
+                fmt=fmt,
+                actor=actor,
+                snapshot_id=snapshot_id,
+            )
+    return _report_write(
+        kind=kind, period=period, unit=unit, target=target, fmt=fmt, actor=actor, snapshot_id=snapshot_id
+    )
+
+
+def _report_write(*, kind: str, period: str, unit, target, fmt: str, actor=None, snapshot_id=None):
     from xiaobao.reports import committee, complaints
 
     if kind == ReportKind.YEAREND:
@@ -160,12 +180,41 @@ def report_job_start(*, actor, kind: str, period: str, unit, fmt: str) -> Report
     """
     if fmt not in EXTENSIONS[kind]:
         raise ValidationError({"fmt": _("该报告不支持 %(fmt)s 格式") % {"fmt": fmt}})
-    job = ReportJob.objects.create(kind=kind, period=period, fmt=fmt, unit=unit, actor=actor)
+    report_jobs_recover()
+    job = ReportJob.objects.create(
+        kind=kind, period=period, fmt=fmt, unit=unit, actor=actor, owner=jobs.owner_tag()
+    )
     audit_record(
         actor=actor, action="report_request", obj=job, unit=unit, details={"kind": kind, "period": period}
     )
     transaction.on_commit(lambda: _start(job.pk))
     return job
+
+
+INTERRUPTED_AFTER = dt.timedelta(hours=6)  # no report takes this long; its process is gone
+
+
+def report_jobs_recover(*, now: dt.datetime | None = None) -> int:
+    """Fail the jobs a dead process left queued or running (the web server killed or restarted).
+
+    A job's file is written whole or not at all (atomic_path), so such a job left no file; it is
+    marked failed with a message saying so and can be asked for again. Returns how many.
+    """
+    now = now or timezone.now()
+    open_jobs = ReportJob.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    dead = [
+        job.pk
+        for job in open_jobs.only("pk", "owner", "created_at")
+        if jobs.owner_gone(job.owner) or job.created_at < now - INTERRUPTED_AFTER
+    ]
+    if not dead:
+        return 0
+    return open_jobs.filter(pk__in=dead).update(
+        status=JobStatus.FAILED,
+        step="",
+        message="生成进程在完成前中断, 未留下文件; 请重新生成",
+        finished_at=now,
+    )
 
 
 def _start(job_id: int) -> None:
@@ -187,7 +236,7 @@ def report_job_run(job_id: int) -> None:
     """
     try:
         if not ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING, step=_("正在计算指标并生成文件")
+            status=JobStatus.RUNNING, step=_("正在计算指标并生成文件"), owner=jobs.owner_tag()
         ):
             return
         job = ReportJob.objects.select_related("unit", "actor").get(pk=job_id)

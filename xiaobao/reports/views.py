@@ -35,6 +35,7 @@ def _default_unit(user):
 
 
 def _index(request, form, status=200):
+    services.report_jobs_recover()  # a job whose process died shows as failed, not as running for ever
     context = {
         "form": form,
         "jobs": selectors.job_list(user=request.user)[:LIST_LIMIT],
