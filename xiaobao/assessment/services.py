@@ -377,6 +377,9 @@ def score_set(
 
 
 def _valid_link(url: str) -> bool:
+    # Browsers read a backslash as "/" and drop tabs and line breaks: "/\evil.example" leaves the site.
+    if any(character in url for character in "\\\t\r\n"):
+        return False
     if url.startswith("/") and not url.startswith("//"):
         return True
     return url.lower().startswith(("http://", "https://"))

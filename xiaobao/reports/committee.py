@@ -18,6 +18,7 @@ from xiaobao.cases.models import Case, CaseKind, Category, Channel, Rectificatio
 from xiaobao.governance.models import ActionItem, ActionStatus
 from xiaobao.kpi.periods import parse_period
 from xiaobao.kpi.registry import REGISTRY, format_value
+from xiaobao.lib.spreadsheet import safe_cell
 from xiaobao.reports.figures import EXCLUDED, NO_DATA, kpi_snapshot, number_text, year_cases
 
 KPIS = (
@@ -245,7 +246,7 @@ def _write_xlsx(title: str, parts: list[Part], target) -> None:
     wb.remove(wb.active)
     for part in parts:
         ws = wb.create_sheet(part.title.split("、", 1)[-1][:31].replace("/", "-"))
-        ws.append([title])
+        ws.append([safe_cell(title)])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([part.title])
         ws.append([part.note])
@@ -254,7 +255,8 @@ def _write_xlsx(title: str, parts: list[Part], target) -> None:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDE4EE")
         for row in part.rows:
-            ws.append(row)
+            # Titles, names and unit names are user text: never a formula.
+            ws.append([safe_cell(value) for value in row])
         for i in range(len(part.headers)):
             ws.column_dimensions[chr(ord("A") + i)].width = 40 if i == 0 else 16
     wb.save(target)

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from xiaobao.cases.models import CaseKind, Channel
 from xiaobao.kpi.periods import parse_period
 from xiaobao.kpi.registry import REGISTRY
+from xiaobao.lib.spreadsheet import safe_cell
 from xiaobao.reports.figures import NO_DATA, kpi_snapshot, year_cases
 
 RATES = (
@@ -108,7 +109,8 @@ def _sheet(wb, title: str, header: list[str], rows: list[list], widths: list[int
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
-        ws.append(row)
+        # Unit names, product types and the like come from records and imports: never a formula.
+        ws.append([safe_cell(value) for value in row])
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
@@ -148,7 +150,7 @@ def write_xlsx(*, unit, quarter: str, target, actor=None, snapshot_id: int | Non
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
-    ws.append([f"{unit.name} {period.code} 投诉统计"])
+    ws.append([safe_cell(f"{unit.name} {period.code} 投诉统计")])
     ws["A1"].font = Font(bold=True, size=14)
     info = [
         ("统计期间", f"{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d} (按受理日期)"),
@@ -162,7 +164,7 @@ def write_xlsx(*, unit, quarter: str, target, actor=None, snapshot_id: int | Non
         ("生成时间", timezone.localtime().strftime("%Y-%m-%d %H:%M")),
     ]
     for label, value in info:
-        ws.append([label, value])
+        ws.append([label, safe_cell(value)])
     ws.append([])
     ws.append(["投诉率", "数值", "分子 (投诉件数)", "分母", "口径定义"])
     header_row = ws.max_row

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from xiaobao.audit.services import audit_record
 from xiaobao.book import personal
+from xiaobao.lib.spreadsheet import safe_cell
 from xiaobao.risk.models import Alert
 from xiaobao.risk.selectors import alert_surrenders
 
@@ -112,19 +113,19 @@ def pack_xlsx(alert: Alert, rows: dict) -> bytes:
     sheet = book.active
     sheet.title = "预警概要"
     for label, value in _summary(alert):
-        sheet.append([label, value])
+        sheet.append([label, safe_cell(value)])
     sheet.append([])
     sheet.append(["风险原因"])
     for reason in alert.reasons:
-        sheet.append(["", reason])
+        sheet.append(["", safe_cell(reason)])
     surrenders = book.create_sheet("退保明细")
     surrenders.append([label for _c, label in SURRENDER_HEADERS])
     for row in rows["surrenders"]:
-        surrenders.append([row[c] for c, _label in SURRENDER_HEADERS])
+        surrenders.append([safe_cell(row[c]) for c, _label in SURRENDER_HEADERS])
     cases = book.create_sheet("投诉明细")
     cases.append([label for _c, label in CASE_HEADERS])
     for row in rows["cases"]:
-        cases.append([row[c] for c, _label in CASE_HEADERS])
+        cases.append([safe_cell(row[c]) for c, _label in CASE_HEADERS])
     events = book.create_sheet("调查记录")
     events.append(["时间", "操作", "人员", "说明"])
     for event in alert.events.select_related("actor"):
@@ -132,8 +133,8 @@ def pack_xlsx(alert: Alert, rows: dict) -> bytes:
             [
                 timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M"),
                 event.action,
-                str(event.actor or "系统"),
-                event.note,
+                safe_cell(str(event.actor or "系统")),
+                safe_cell(event.note),
             ]
         )
     out = io.BytesIO()
