@@ -59,10 +59,22 @@ ALLOWED_HOSTS = env_list("XIAOBAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("XIAOBAO_CSRF_TRUSTED_ORIGINS", [])
 
 DATABASES = {"default": env_database("XIAOBAO_DATABASE_URL", f"sqlite:///{DATA_DIR / 'xiaobao.sqlite3'}")}
+# How long a write waits for a lock another writer holds (an import, a report's snapshot) before it
+# gives up whole and the page says "busy, try again" (503) instead of hanging.
+DB_LOCK_WAIT_SECONDS = env_int("XIAOBAO_DB_LOCK_WAIT_SECONDS", 30, minimum=1)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c lock_timeout={DB_LOCK_WAIT_SECONDS * 1000}"
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # WAL lets the worker and the web server read while an import writes.
+    # WAL lets the worker and the web server read while an import writes. SQLite has one writer at a
+    # time: a write made during an import waits for the import's commit, up to the busy timeout (set
+    # first, so that even the journal-mode pragma waits), then answers 503 "busy" (DatabaseBusyMiddleware).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "timeout": DB_LOCK_WAIT_SECONDS,
+        "init_command": (
+            f"PRAGMA busy_timeout={DB_LOCK_WAIT_SECONDS * 1000}; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        ),
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -115,6 +127,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "xiaobao.accounts.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "xiaobao.accounts.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "xiaobao.urls"
