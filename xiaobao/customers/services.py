@@ -46,3 +46,55 @@ def customer_find_or_create(
     if found is not None:
         return found
     return customer_create(actor=actor, unit=unit, name=name, id_no=id_no, phone=phone, request=request)
+
+
+def customer_erase(*, actor, customer: Customer, reason: str, request=None) -> dict:
+    """Erase a customer's personal data on request (个人信息删除), keeping statistics and the audit chain.
+
+    1. Check: administrators only, with a reason of at least 4 characters.
+    2. The person is every customer row with the same data subject or the same ID-number token.
+    3. In one transaction: destroy each subject's data key (crypto-shredding: every ciphertext under
+       it, in backups too, becomes unreadable), blank the rows' masks and tokens, and audit with counts.
+       The case rows stay (their customer shows as erased), so every count and rate stays the same.
+    4. After commit: erase the person from every version of the Parquet store (xiaobao.book.erasure),
+       whose ciphertext is under the store key, and audit that too. Returns the counts.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db.models import Q
+    from django.utils.translation import gettext as _
+
+    from xiaobao.accounts import access
+    from xiaobao.privacy.services import subject_erase
+
+    access.require_admin(actor)
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError({"reason": _("请填写删除依据 (至少 4 个字)")})
+    if customer.subject.erased_at is not None:
+        raise ValidationError(_("该客户的个人信息已于 %(at)s 删除") % {"at": customer.subject.erased_at})
+    tokens = {prefix: getattr(customer, f"{prefix}_token") for prefix in Customer.PROTECTED}
+    same = Q(subject=customer.subject)
+    if tokens["id_no"]:
+        same |= Q(id_no_token=tokens["id_no"])
+    with transaction.atomic():
+        holders = list(Customer.objects.select_for_update().select_related("subject").filter(same))
+        for subject in {holder.subject for holder in holders}:
+            subject_erase(
+                actor=actor,
+                subject=subject,
+                holders=[h for h in holders if h.subject_id == subject.pk],
+                reason=reason,
+            )
+    from xiaobao.book.erasure import store_erase
+
+    store = store_erase(tokens)
+    counts = {"customers": len(holders), **{f"store_{table}": n for table, n in store.items()}}
+    audit_record(
+        actor=actor,
+        action="erase",
+        obj=customer,
+        unit=customer.unit,
+        details={"reason": reason, **counts},
+        request=request,
+    )
+    return counts

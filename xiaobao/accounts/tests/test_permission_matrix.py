@@ -70,6 +70,7 @@ MATRIX = {
     "customers-list": (lambda o: {}, "get", page(ALL)),
     "customers-detail": (lambda o: {"pk": o["customer"].pk}, "get", scoped_object(ALL)),
     "customers-reveal": (lambda o: {"pk": o["customer"].pk, "field": "phone"}, "get", scoped_object(REVEAL)),
+    "customers-erase": (lambda o: {"pk": o["customer"].pk}, "get", scoped_object(ADMIN)),
     "audit-list": (lambda o: {}, "get", page(AUDIT)),
     "imports-batches": (lambda o: {}, "get", page(IMPORT)),
     "cases-desk": (lambda o: {}, "get", page(ALL)),
