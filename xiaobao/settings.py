@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "xiaobao.assessment",
     "xiaobao.reports",
     "xiaobao.backup",
+    "xiaobao.retention",
     "xiaobao.home",
     "xiaobao.demo",
 ]
@@ -128,6 +129,7 @@ MIDDLEWARE = [
     "xiaobao.accounts.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
     "xiaobao.accounts.middleware.DatabaseBusyMiddleware",
+    "xiaobao.accounts.middleware.NullCharacterMiddleware",
 ]
 
 ROOT_URLCONF = "xiaobao.urls"

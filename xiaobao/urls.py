@@ -18,5 +18,6 @@ urlpatterns = [
     path("assessment/", include("xiaobao.assessment.urls")),
     path("risk/", include("xiaobao.risk.urls")),
     path("reports/", include("xiaobao.reports.urls")),
+    path("retention/", include("xiaobao.retention.urls")),
     path("api/v1/", include("xiaobao.cases.api")),
 ]
