@@ -68,3 +68,32 @@ class DatabaseBusyMiddleware:
             response = render(request, "busy.html", {"message": message}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+class NullCharacterMiddleware:
+    """A NUL character in a query or form parameter, or in the path, is refused with 400 before the
+    view runs: PostgreSQL can neither store nor compare text that holds one (every filter and search
+    would answer 500), SQLite's full-text search neither, and nobody types one. The API answers for
+    its own parameters, in JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith("/api/"):
+            return None
+        posted = request.POST if request.method == "POST" else {}
+        if (
+            _holds_nul(request.GET)
+            or (posted and _holds_nul(posted))
+            or any("\x00" in str(value) for value in view_kwargs.values())
+        ):
+            return render(request, "400.html", status=400)
+        return None
+
+
+def _holds_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())

@@ -126,7 +126,8 @@ class CaseFilter:
                 setattr(f, name, value)
         f.unit = params.get("unit", "")[:32]
         handler = params.get("handler", "")
-        if handler and not (handler.isascii() and handler.isdigit()):
+        # A user's number; more digits than any id column holds would crash the query (as in the API).
+        if handler and not (handler.isascii() and handler.isdigit() and len(handler) <= 18):
             f.errors.append(_("处理人参数无效"))
         else:
             f.handler = handler

@@ -141,7 +141,7 @@ def case_bulk(request):
     from django.db import transaction
 
     access.require_write(request.user)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit() and len(i) <= 18]
     cases = list(access.scope(Case.objects.select_related("unit"), request.user).filter(pk__in=ids))
     if not cases or len(cases) != len(set(ids)):
         messages.error(request, _("请选择工单 (所选工单须在您的权限范围内)"))

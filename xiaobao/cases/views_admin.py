@@ -31,6 +31,13 @@ def _date(value):
         return None
 
 
+def _posted_id(request, name: str) -> int | None:
+    """The row number posted as `name`, None for anything else: a word would be a ValueError in the
+    query, and more digits than an id column holds an overflow."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 @login_required
 def case_stats_page(request):
     """The same figures as `xiaobao cases stats`, for the user's scope."""
@@ -91,14 +98,15 @@ def calendar_index(request):
                 return redirect("cases-calendar")
             messages.error(request, _("年份无效"))
         elif request.POST.get("delete"):
-            CalendarDay.objects.filter(pk=request.POST["delete"]).delete()
-            clocks_recompute_open()
-            audit_record(
-                actor=request.user,
-                action="delete",
-                details={"calendar_day": request.POST["delete"]},
-                request=request,
-            )
+            deleted, _rows = CalendarDay.objects.filter(pk=_posted_id(request, "delete")).delete()
+            if deleted:
+                clocks_recompute_open()
+                audit_record(
+                    actor=request.user,
+                    action="delete",
+                    details={"calendar_day": request.POST["delete"]},
+                    request=request,
+                )
             return redirect("cases-calendar")
         elif form.is_valid():
             day, _created = CalendarDay.objects.update_or_create(
@@ -184,8 +192,8 @@ def case_settings(request):
             messages.success(request, _("已保存问题根因「%(n)s」") % {"n": cause.name})
             return redirect("cases-settings")
         if request.POST.get("delete_target"):
-            WorkOrderTarget.objects.filter(pk=request.POST["delete_target"]).delete()
-            clocks_recompute_open()
+            if WorkOrderTarget.objects.filter(pk=_posted_id(request, "delete_target")).delete()[0]:
+                clocks_recompute_open()
             return redirect("cases-settings")
     status = (
         400

@@ -175,3 +175,16 @@ def body_of(response) -> str:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content).decode("utf-8", "replace")
     return response.content.decode("utf-8", "replace")
+
+
+def post_forms(client, urls, skip=()) -> dict[str, Form]:
+    """{action: form} of the POST forms on the given pages (the first form seen for each action)."""
+    forms = {}
+    for url in urls:
+        response = client.get(url)
+        if is_html(response):
+            for form in read_page(body_of(response)).forms:
+                action = form.action or url
+                if form.method == "post" and action not in skip:
+                    forms.setdefault(action, form)
+    return forms

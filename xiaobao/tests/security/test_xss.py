@@ -22,7 +22,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from xiaobao.accounts.models import Role
-from xiaobao.tests.security.crawl import body_of, is_html, matrix_urls, read_page
+from xiaobao.tests.security.crawl import body_of, is_html, matrix_urls, post_forms, read_page
 from xiaobao.tests.security.world import FORMULA, IMG, MARKS, RAW_PAYLOADS, SCRIPT, hostile
 
 pytestmark = pytest.mark.django_db
@@ -141,24 +141,12 @@ def test_every_query_parameter_is_reflected_escaped(world, admin):
     assert not problems, "\n".join(problems)
 
 
-def _forms(world, client):
-    forms = {}
-    for _name, url, _method in matrix_urls(world["A"], "get"):
-        response = client.get(url)
-        if is_html(response):
-            for form in read_page(body_of(response)).forms:
-                action = form.action or url
-                if form.method == "post" and action not in NOT_SUBMITTED:
-                    forms.setdefault(action, form)
-    return forms
-
-
 def test_every_form_stores_or_reflects_the_payloads_escaped(world, admin):
     """Each form of the product, submitted in a savepoint with its free text filled with the payloads:
     stored and shown on the page it redirects to, or refused and echoed back in the form."""
     text = hostile("A")
     problems, stored = [], 0
-    forms = _forms(world, admin)
+    forms = post_forms(admin, [url for _n, url, _m in matrix_urls(world["A"], "get")], skip=NOT_SUBMITTED)
     assert len(forms) >= 50
     for action, form in sorted(forms.items()):
         if not form.texts:
