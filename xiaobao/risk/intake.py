@@ -124,8 +124,11 @@ def stored_flags(case) -> list[WatchEntry]:
 # ---------------------------------------------------------------- book rows
 
 
-def _watch_table(kinds: set[str]) -> pa.Table | None:
-    entries = list(WatchEntry.objects.filter(active=True, kind__in=kinds).values_list("pk", "kind", "token"))
+def _watch_table(kinds: set[str], *, entry: WatchEntry | None = None) -> pa.Table | None:
+    listed = WatchEntry.objects.filter(active=True, kind__in=kinds)
+    if entry is not None:
+        listed = listed.filter(pk=entry.pk)
+    entries = list(listed.values_list("pk", "kind", "token"))
     if not entries:
         return None
     return pa.table(
@@ -137,10 +140,13 @@ def _watch_table(kinds: set[str]) -> pa.Table | None:
     )
 
 
-def book_row_hits(table: str, batch_id: int, *, version: str | None = None) -> list[tuple]:
-    """The rows of `table` last written by batch `batch_id` that touch an active entry, as
-    (key, policy_no, column, entry_id, org_code): one DuckDB query over the Parquet version (the
-    policy's unit joined from the policies table for the other tables)."""
+def book_row_hits(
+    table: str, batch_id: int | None, *, version: str | None = None, entry: WatchEntry | None = None
+) -> list[tuple]:
+    """The rows of `table` that touch an active entry (or the one `entry`), as (key, policy_no,
+    column, entry_id, org_code, batch): those last written by batch `batch_id`, or every row of the
+    version when it is None. One DuckDB query over the Parquet version (the policy's unit joined from
+    the policies table for the other tables)."""
     from xiaobao.book import store
     from xiaobao.book.schema import KEYS, PERSONAL
 
@@ -148,17 +154,19 @@ def book_row_hits(table: str, batch_id: int, *, version: str | None = None) -> l
     glob = store.parquet_glob(table, version)
     if not columns or not glob:
         return []
-    watch = _watch_table(set(columns.values()))
+    watch = _watch_table(set(columns.values()), entry=entry)
     if watch is None:
         return []
     key_sql = " || '|' || ".join(f"CAST(s.{k} AS VARCHAR)" for k in KEYS[table])
     parts = [
-        f"""SELECT {key_sql} AS key, s.policy_no, '{column}' AS col, w.entry_id, s.org_code
+        f"""SELECT {key_sql} AS key, s.policy_no, '{column}' AS col, w.entry_id, s.org_code, s._batch
             FROM batch_rows s JOIN watch w ON w.kind = '{kind}' AND s.{column}_token = w.token
             WHERE s.{column}_token <> ''"""
         for column, kind in columns.items()
     ]
-    rows_sql = f"SELECT * FROM read_parquet('{glob}') WHERE _batch = {int(batch_id)}"
+    rows_sql = f"SELECT * FROM read_parquet('{glob}')"
+    if batch_id is not None:
+        rows_sql += f" WHERE _batch = {int(batch_id)}"
     if table != "policies":  # the unit of a surrender is its policy's
         policies = store.parquet_glob("policies")
         unit_sql = (
@@ -176,26 +184,49 @@ def book_row_hits(table: str, batch_id: int, *, version: str | None = None) -> l
         con.close()
 
 
+def _record_row_hits(table: str, found: list[tuple]) -> int:
+    """Store the hits (batch, table, key, column, entry: once each); rows written by a batch the
+    database does not know (data placed in the store by hand) cannot be linked and are skipped."""
+    from xiaobao.imports.models import ImportBatch
+
+    known = set(ImportBatch.objects.filter(pk__in={row[5] for row in found}).values_list("pk", flat=True))
+    hits = [
+        WatchlistRowHit(
+            batch_id=batch,
+            table=table,
+            key=key[:255],
+            policy_no=policy or "",
+            org_code=(org or "")[:32],
+            column=column,
+            entry_id=entry,
+        )
+        for key, policy, column, entry, org, batch in found
+        if batch in known
+    ]
+    before = WatchlistRowHit.objects.count()
+    WatchlistRowHit.objects.bulk_create(hits, ignore_conflicts=True)
+    return WatchlistRowHit.objects.count() - before
+
+
+def flag_existing_rows(*, entry: WatchEntry | None = None) -> int:
+    """Record the hits of core-data rows already in the store: of one entry (just listed) or of the
+    whole active watchlist (the daily scan), over the current version of each table. Returns the
+    number of new hits."""
+    from xiaobao.book.schema import PERSONAL
+
+    return sum(
+        _record_row_hits(table, found)
+        for table in PERSONAL
+        if (found := book_row_hits(table, None, entry=entry))
+    )
+
+
 def on_book_rows_written(batch, table: str) -> dict | None:
     """book hook: record the batch's rows that touch the watchlist; a note for the batch message."""
     found = book_row_hits(table, batch.pk)
     if not found:
         return None
-    WatchlistRowHit.objects.bulk_create(
-        [
-            WatchlistRowHit(
-                batch_id=batch.pk,
-                table=table,
-                key=key[:255],
-                policy_no=policy or "",
-                org_code=(org or "")[:32],
-                column=column,
-                entry_id=entry,
-            )
-            for key, policy, column, entry, org in found
-        ],
-        ignore_conflicts=True,
-    )
+    _record_row_hits(table, found)
     rows = len({key for key, *_rest in found})
     return {
         "key": "risk_watchlist",

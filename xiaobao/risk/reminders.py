@@ -51,11 +51,13 @@ def scan(as_of: dt.date) -> dict[str, int]:
 
     result = services.scan_run(as_of=as_of)
     flagged = intake.flag_existing_cases(source=HitSource.SCAN)
+    flagged_rows = intake.flag_existing_rows()
     return {
         "risk_clusters": len(result["clusters"]),
         "risk_alerts_created": result["alerts_created"],
         "risk_alerts_updated": result["alerts_updated"],
         "risk_case_hits": flagged,
+        "risk_row_hits": flagged_rows,
     }
 
 

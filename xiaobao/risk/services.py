@@ -280,8 +280,9 @@ def watch_add(
     entry.full_clean()
     entry.save()
     audit_record(actor=actor, action="risk.watch.add", obj=entry, unit=unit, request=request)
-    # Cases already registered with this token get their flag now (new ones get it at intake).
+    # Cases and core-data rows already there with this token get their flag now (new ones at intake).
     intake.flag_existing_cases(entry=entry, source=HitSource.LISTED)
+    intake.flag_existing_rows(entry=entry)
     return entry
 
 

@@ -215,6 +215,39 @@ def test_a_surrenders_import_with_a_listed_payee_account_records_the_hit(alice, 
     assert "risk_watchlist" not in again and WatchlistRowHit.objects.count() == 2
 
 
+def test_rows_imported_before_a_token_is_listed_are_flagged_when_it_is_and_by_the_daily_scan(
+    alice, tree, tmp_path
+):
+    run_cli(
+        "book-import",
+        "policies",
+        write_csv(tmp_path / "p.csv", [POLICY_HEADER] + [policy_row(i) for i in (1, 2)]),
+    )
+    rows = [
+        SURRENDER_HEADER,
+        surrender_row("P000001", RING_ACCOUNT),
+        surrender_row("P000002", "6222020202021234"),
+    ]
+    summary = run_cli("book-import", "surrenders", write_csv(tmp_path / "s.csv", rows))
+    assert "risk_watchlist" not in summary and not WatchlistRowHit.objects.exists()
+
+    entry = listed(alice, tree, kind="account", value=RING_ACCOUNT, masked="****9999")
+
+    hit = WatchlistRowHit.objects.get()
+    assert (hit.table, hit.key, hit.column, hit.entry, hit.batch_id) == (
+        "surrenders",
+        "P000001|2024-05-06",
+        "payee_account",
+        entry,
+        summary["batch"],
+    )
+    # The daily scan finds what no listing told it about (here: the hit removed by hand), once.
+    WatchlistRowHit.objects.all().delete()
+    assert reminders.scan(timezone.localdate())["risk_row_hits"] == 1
+    assert reminders.scan(timezone.localdate())["risk_row_hits"] == 0
+    assert WatchlistRowHit.objects.count() == 1
+
+
 def test_the_intake_page_lists_surrender_rows_only_to_their_units(client, alice, personas, tree, tmp_path):
     from xiaobao.accounts.models import Role
 
