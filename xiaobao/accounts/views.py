@@ -36,6 +36,13 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 logout_view = auth_views.LogoutView.as_view()
 
 
+def csrf_failure(request, reason=""):
+    """A form posted without a valid CSRF token (a stale page, or another site): the product's own 403
+    page in the user's language; Django's has English reasons and inline styles the CSP blocks."""
+    message = _("页面已过期或来源无法验证，本次操作未执行。请刷新页面后重试。")
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
 @login_required
 def user_index(request):
     """Users of the units in scope. Administrators change them; others read."""

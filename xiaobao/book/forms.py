@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xiaobao.book.importers import LABELS
+from xiaobao.lib.uploads import check_table_upload
 
 UPLOAD_LIMIT = 512 * 1024 * 1024  # larger extracts go through `xiaobao book-import` on the server
 XLSX_MAGIC = b"PK\x03\x04"
@@ -43,6 +44,8 @@ def sniff_table(upload) -> str:
         return "csv"
     if b"\x00" in head or any(marker in head.lstrip().lower()[:512] for marker in HTML_MARKERS):
         raise ValidationError(_("不支持的文件类型: 请上传 .csv 或 .xlsx 文件"))
+    # A script's name, or text under a workbook's name (保单.xlsx), is not read as CSV.
+    check_table_upload(upload)
     for encoding in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(encoding)().decode(head, final=False)

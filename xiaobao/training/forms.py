@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xiaobao.lib.uploads import check_table_upload
 from xiaobao.training.models import TrainingKind, TrainingMode
 
 
@@ -60,3 +61,8 @@ class ImportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "imp_%s")
         super().__init__(*args, **kwargs)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_table_upload(upload)  # a page or a script is refused before any row is read
+        return upload

@@ -165,7 +165,8 @@ def attendance_import(request):
         messages.error(request, _("文件过大：最大 20 MB"))
         return redirect("training-index")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload"
+        # The name's extension goes along: the framework refuses a .xlsx that is not a workbook.
+        path = Path(folder) / f"upload{Path(upload.name or '').suffix.lower()[:8]}"
         with path.open("wb") as fh:
             for chunk in upload.chunks():
                 fh.write(chunk)
