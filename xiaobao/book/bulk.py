@@ -69,6 +69,9 @@ from xiaobao.imports.registry import importer_for
 from xiaobao.imports.services import _details, _message, errors_dir, import_batches_recover
 from xiaobao.imports.spec import ImportRefused, Issue, Record
 from xiaobao.lib import jobs
+from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
+from xiaobao.lib.address import PLACEHOLDERS as ADDRESS_PLACEHOLDERS
+from xiaobao.lib.address import PLAIN_SQL_RE as ADDRESS_PLAIN_RE
 from xiaobao.lib.parsing import FALSE_WORDS, TRUE_WORDS
 from xiaobao.org.models import Unit
 
@@ -121,6 +124,12 @@ def field_sql(table: str, f: Field, raw: str | None) -> tuple[str, str]:
             "id_no": f"_idok_{f.name}",  # cellchecks.id_no_valid
             "phone": f"regexp_full_match({raw}, '1[3-9][0-9]{{9}}|0[0-9]{{2,3}}-?[0-9]{{7,8}}')",
             "account": f"regexp_full_match({raw}, '[0-9]{{8,30}}')",
+            # Already in normal form (xiaobao.lib.address) and not a placeholder; the rest is
+            # normalised in Python.
+            "address": (
+                f"(length({raw}) <= {ADDRESS_LENGTH} AND regexp_full_match({raw}, '{ADDRESS_PLAIN_RE}') "
+                f"AND {raw} NOT IN {_in(sorted(ADDRESS_PLACEHOLDERS))})"
+            ),
         }[f.kind]
     elif f.type == "enum":
         synonyms = {k.casefold(): v for k, v in SYNONYMS.get(f.name, {}).items()}
@@ -335,21 +344,26 @@ class BulkPass:
         self.positions = positions
         self.today = dt.date.today()
         names = [f"c{i}" for i in range(width)]
-        reader = pacsv.open_csv(
-            source,
-            read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names, block_size=BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "error"),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
         records = 0
         total = 0
         if self.progress is not None:
             self.progress(self.batch, 0, 0)
         try:
+            # Opening reads the first block: a row of the wrong width there is found here already.
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=header_row, column_names=names, block_size=BLOCK_BYTES
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=lambda row: "error"
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
             for block in reader:
                 first = header_row + 1 + records
                 records += block.num_rows

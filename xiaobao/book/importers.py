@@ -12,8 +12,8 @@ chunk against the store: premiums, surrenders and claims need a policy in the cu
 version; a policy's org_code must be a known unit. Validated records are staged column by column
 (staging.Stage) and become a new table version when the import ends well (see report()).
 
-Personal values (applicant, insured, payee, phone, account) travel as `Personal`: equal by token,
-printed masked, so the change table and the reports never hold a plain value.
+Personal values (applicant, insured, payee, phone, account, address) travel as `Personal`: equal by
+token, printed masked, so the change table and the reports never hold a plain value.
 """
 
 from collections.abc import Callable
@@ -29,6 +29,7 @@ from xiaobao.book.staging import Stage, duck, parquet_source
 from xiaobao.imports.engine import Importer, in_batches
 from xiaobao.imports.registry import register
 from xiaobao.imports.spec import Change, Column, ImportSpec, Key, Record, RowError
+from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
 from xiaobao.lib.masking import mask
 from xiaobao.lib.parsing import (
     enum_parser,
@@ -96,14 +97,14 @@ SYNONYMS = {
 }
 
 # Longest accepted text per personal kind (what xiaobao.customers stores, masked).
-PERSONAL_LENGTH = {"name": 50, "id_no": 30, "phone": 30, "account": 40}
+PERSONAL_LENGTH = {"name": 50, "id_no": 30, "phone": 30, "account": 40, "address": ADDRESS_LENGTH}
 
 
 @dataclass(frozen=True)
 class Field:
     """One column of a format: its type decides the framework parser and the bulk pass's SQL.
 
-    type: text, enum, date, int, amount, bool or personal (kind: name, id_no, phone, account).
+    type: text, enum, date, int, amount, bool or personal (kind: name, id_no, phone, account, address).
     """
 
     name: str
@@ -197,6 +198,9 @@ FORMATS: dict[str, list[Field]] = {
         Field("contact_phone", ("申请人电话", "联系电话"), "personal", kind="phone"),
         Field("payee_name", ("领款人",), "personal", kind="name"),
         Field("payee_account", ("领款账号", "银行账号"), "personal", kind="account"),
+        # Optional, beyond data-formats.md: the address given on the application (a proxy's mailing
+        # address links a ring's surrenders, xiaobao.risk.rings).
+        Field("contact_address", ("联系地址", "申请人地址", "通讯地址"), "personal", kind="address"),
         Field("reason", ("退保原因",), max_length=500),
         Field("complaint_ref", ("关联投诉编号",), max_length=64),
     ],

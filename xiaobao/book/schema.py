@@ -11,7 +11,9 @@ import pyarrow as pa
 
 AMOUNT = pa.decimal128(18, 2)
 
-# Personal columns of each table and their kind (name, id_no, phone, account), as in xiaobao.privacy.
+# Personal columns of each table and their kind (name, id_no, phone, account, address), as in
+# xiaobao.privacy. A column added after the first version (surrenders.contact_address) is missing from
+# older versions' files: readers go through staging.parquet_source, which reads it as NULL.
 PERSONAL = {
     "policies": {
         "applicant_name": "name",
@@ -20,7 +22,12 @@ PERSONAL = {
         "insured_id_no": "id_no",
     },
     "premiums": {},
-    "surrenders": {"contact_phone": "phone", "payee_name": "name", "payee_account": "account"},
+    "surrenders": {
+        "contact_phone": "phone",
+        "payee_name": "name",
+        "payee_account": "account",
+        "contact_address": "address",  # optional, not in data-formats.md: see README
+    },
     "claims": {},
 }
 

@@ -76,6 +76,7 @@ COLUMNS = {
         ("contact_phone_masked", _("申请人电话")),
         ("payee_name_masked", _("领款人")),
         ("payee_account_masked", _("领款账号")),
+        ("contact_address_masked", _("联系地址")),
         ("reason", _("退保原因")),
         ("complaint_ref", _("关联投诉")),
     ],

@@ -66,12 +66,21 @@ def quoted(name: str) -> str:
 
 
 def parquet_source(table: str, version: str | None = None) -> str:
-    """`read_parquet(...)` of a table version, or an empty relation in the table's schema."""
+    """`read_parquet(...)` of a table version, or an empty relation in the table's schema. A version
+    written before a column was added to the schema reads as the whole schema, in its order, with
+    the missing columns NULL: every reader sees one shape whatever the version's age."""
     glob = store.parquet_glob(table, version)
     if glob is None:
         columns = ", ".join(f"NULL::{duck_type(f.type)} AS {quoted(f.name)}" for f in SCHEMAS[table])
         return f"(SELECT {columns} LIMIT 0)"
-    return f"read_parquet('{glob}')"
+    missing = set(store.missing_columns(table, version))
+    if not missing:
+        return f"read_parquet('{glob}')"
+    columns = ", ".join(
+        f"NULL::{duck_type(f.type)} AS {quoted(f.name)}" if f.name in missing else quoted(f.name)
+        for f in SCHEMAS[table]
+    )
+    return f"(SELECT {columns} FROM read_parquet('{glob}'))"
 
 
 def duck_type(arrow_type: pa.DataType) -> str:
@@ -342,9 +351,10 @@ class Stage:
         outcome_rows: Iterable[int] = (),
     ) -> Outcome:
         """Classify the staged rows against the current version and, when `commit` and anything
-        changed, write and commit the new version. `drop_rows`: row numbers staged but rejected
-        afterwards (a referential check, a conflict between rows sharing a key). `outcome_rows`:
-        rows whose own outcome the caller needs (the kept row of a record merged from several)."""
+        changed, write and commit the new version. `drop_rows`: row numbers rejected after staging
+        (a referential check, a conflict between rows sharing a key); rows never staged are ignored.
+        `outcome_rows`: rows whose own outcome the caller needs (the kept row of a record merged
+        from several)."""
         self._close_writers()
         try:
             outcome = self._finish(commit=commit, drop=sorted(set(drop_rows)), log_changes=log_changes)
@@ -407,7 +417,13 @@ class Stage:
         con = self.con
         staged = self.staged_sql(drop)
         if current is None:
-            outcome.created = self.count - len(drop)
+            outcome.created = self.count
+            if drop:
+                # Only the staged ones count: a record is dropped whole, with its rows that Python
+                # refused before staging (a bad cell beside a good row of the same key).
+                outcome.created -= con.sql(
+                    f"SELECT count(*) FROM {self.rows_sql()} WHERE _row IN (SELECT _row FROM _book_drop)"
+                ).fetchall()[0][0]
             if commit and outcome.created:
                 if drop:
                     outcome.version = self._write_version(f"SELECT * EXCLUDE (_row) FROM {staged}")
@@ -490,7 +506,8 @@ class Stage:
             f"s.{quoted(cmp)} IS DISTINCT FROM c.{quoted(cmp)}, c.{quoted(disp)}, s.{quoted(disp)}"
             for _, cmp, disp in shown
         )
-        keys = ", ".join(f"s.{quoted(k)}" for k in self.key)
+        # As text, as key_text prints them: a list of a text and a date has no type in DuckDB.
+        keys = ", ".join(f"CAST(s.{quoted(k)} AS VARCHAR)" for k in self.key)
         rows = self.con.sql(
             f"SELECT s._row, [{keys}], {selects} FROM {staged} s JOIN {cur} c ON {on} "
             f"JOIN cls USING (_row) WHERE cls.changed ORDER BY s._row LIMIT {CHANGE_LOG_LIMIT}"

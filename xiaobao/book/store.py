@@ -54,6 +54,22 @@ def parquet_glob(table: str, version: str | None = None) -> str | None:
     return str(folder / "*.parquet") if folder else None
 
 
+def missing_columns(table: str, version: str | None = None) -> list[str]:
+    """Columns of the table's schema that a version's files lack: versions written before a column
+    was added to SCHEMAS (surrenders.contact_address). Readers take them as NULL (see
+    staging.parquet_source); the footers are read, not the data."""
+    folder = version_dir(table, version)
+    if folder is None:
+        return []
+    present: set[str] | None = None
+    for part in sorted(folder.glob("*.parquet")):
+        names = set(pq.read_schema(part).names)
+        present = names if present is None else present & names
+    if present is None:
+        return []
+    return [name for name in SCHEMAS[table].names if name not in present]
+
+
 def versions(table: str) -> list[str]:
     folder = table_dir(table)
     if not folder.exists():

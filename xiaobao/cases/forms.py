@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.cases.models import CaseKind, Category, Channel, ContactMethod, PauseReason, RootCause
+from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
 
 
 class DateInput(forms.DateInput):
@@ -33,6 +34,9 @@ class CaseForm(forms.Form):
     customer_name = forms.CharField(label=_("客户姓名"), max_length=50, required=False)
     customer_phone = forms.CharField(label=_("客户电话"), max_length=20, required=False)
     customer_id_no = forms.CharField(label=_("证件号码"), max_length=18, required=False)
+    customer_address = forms.CharField(
+        label=_("联系地址"), max_length=ADDRESS_LENGTH, required=False, help_text=_("选填, 用于识别退保黑产")
+    )
     policy_no = forms.CharField(label=_("保单号"), max_length=64, required=False)
     urgent = forms.BooleanField(label=_("紧急"), required=False)
     claims_related = forms.BooleanField(label=_("理赔相关"), required=False)

@@ -144,6 +144,7 @@ def case_create(
     customer_name: str = "",
     customer_phone: str = "",
     customer_id_no: str = "",
+    customer_address: str = "",
     policy_no: str = "",
     category: str = "",
     urgent: bool = False,
@@ -181,7 +182,12 @@ def case_create(
     customer = None
     if customer_name or customer_phone or customer_id_no:
         customer = customer_find_or_create(
-            actor=actor, unit=unit, name=customer_name, phone=customer_phone, id_no=customer_id_no
+            actor=actor,
+            unit=unit,
+            name=customer_name,
+            phone=customer_phone,
+            id_no=customer_id_no,
+            address=customer_address,
         )
     case = Case(
         case_no=case_no or case_next_no(kind, timezone.localtime(received_at).date()),

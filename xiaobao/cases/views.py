@@ -207,6 +207,7 @@ def case_new(request):
                 customer_name=data["customer_name"],
                 customer_phone=data["customer_phone"],
                 customer_id_no=data["customer_id_no"],
+                customer_address=data["customer_address"],
                 policy_no=data["policy_no"],
                 urgent=data["urgent"],
                 claims_related=data["claims_related"],

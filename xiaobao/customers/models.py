@@ -7,8 +7,20 @@ from xiaobao.privacy.models import PersonalDataHolder
 
 
 class Customer(PersonalDataHolder):
-    PROTECTED = {"name": "name", "id_no": "id_no", "phone": "phone", "account": "account"}
-    LABELS = {"name": _("姓名"), "id_no": _("证件号码"), "phone": _("电话"), "account": _("银行账号")}
+    PROTECTED = {
+        "name": "name",
+        "id_no": "id_no",
+        "phone": "phone",
+        "account": "account",
+        "address": "address",
+    }
+    LABELS = {
+        "name": _("姓名"),
+        "id_no": _("证件号码"),
+        "phone": _("电话"),
+        "account": _("银行账号"),
+        "address": _("联系地址"),
+    }
 
     unit = models.ForeignKey(
         "org.Unit", verbose_name=_("归属机构"), on_delete=models.PROTECT, related_name="+"
@@ -25,6 +37,10 @@ class Customer(PersonalDataHolder):
     account_enc = models.BinaryField(null=True)
     account_token = models.CharField(max_length=40, blank=True, db_index=True)
     account_masked = models.CharField(_("银行账号"), max_length=40, blank=True)
+    # Optional: a complainant's contact address, for the ring scan (xiaobao.risk) and the watchlist.
+    address_enc = models.BinaryField(null=True)
+    address_token = models.CharField(max_length=40, blank=True, db_index=True)
+    address_masked = models.CharField(_("联系地址"), max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,15 @@ from xiaobao.privacy.services import holder_set, subject_create
 
 @transaction.atomic
 def customer_create(
-    *, actor, unit, name: str, id_no: str = "", phone: str = "", account: str = "", request=None
+    *,
+    actor,
+    unit,
+    name: str,
+    id_no: str = "",
+    phone: str = "",
+    account: str = "",
+    address: str = "",
+    request=None,
 ) -> Customer:
     """Register a customer.
 
@@ -16,7 +24,7 @@ def customer_create(
     3. Save and audit, all in one transaction.
     """
     customer = Customer(unit=unit, subject=subject_create())
-    holder_set(customer, name=name, id_no=id_no, phone=phone, account=account)
+    holder_set(customer, name=name, id_no=id_no, phone=phone, account=account, address=address)
     customer.full_clean(exclude=["subject"])
     customer.save()
     audit_record(actor=actor, action="create", obj=customer, unit=unit, request=request)
@@ -24,14 +32,17 @@ def customer_create(
 
 
 def customer_find_or_create(
-    *, actor, unit, name: str = "", phone: str = "", id_no: str = "", request=None
+    *, actor, unit, name: str = "", phone: str = "", id_no: str = "", address: str = "", request=None
 ) -> Customer:
     """The same person is one customer: match by ID-number token, then by phone token and name
-    token together, before registering a new one. Matching never decrypts anything."""
+    token together, before registering a new one. Matching never decrypts anything. An address
+    given for a customer found is their current contact address: it replaces the stored one
+    (customer_address_set); a blank one keeps it."""
     from xiaobao.privacy.services import personal_normalize, personal_token
 
     id_no = personal_normalize("id_no", id_no) if id_no else ""
     phone = personal_normalize("phone", phone) if phone else ""
+    address = personal_normalize("address", address) if address else ""
     found = None
     if id_no:
         found = Customer.objects.filter(id_no_token=personal_token("id_no", id_no)).order_by("pk").first()
@@ -44,8 +55,39 @@ def customer_find_or_create(
             .first()
         )
     if found is not None:
+        if address:
+            customer_address_set(actor=actor, customer=found, address=address, request=request)
         return found
-    return customer_create(actor=actor, unit=unit, name=name, id_no=id_no, phone=phone, request=request)
+    return customer_create(
+        actor=actor, unit=unit, name=name, id_no=id_no, phone=phone, address=address, request=request
+    )
+
+
+@transaction.atomic
+def customer_address_set(*, actor, customer: Customer, address: str, request=None) -> bool:
+    """Record a customer's contact address (encrypted, tokenised, masked); True when it changed.
+
+    1. Normalise and compare by token: the same address written differently changes nothing.
+    2. Otherwise encrypt it under the customer's data key, save the three fields and audit the
+       change (the masked forms only).
+    """
+    from xiaobao.privacy.services import personal_normalize, personal_token
+
+    address = personal_normalize("address", address)
+    if not address or personal_token("address", address) == customer.address_token:
+        return False
+    before = customer.address_masked
+    holder_set(customer, address=address)
+    customer.save(update_fields=["address_enc", "address_token", "address_masked"])
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=customer,
+        unit=customer.unit,
+        details={"address": [before, customer.address_masked]},
+        request=request,
+    )
+    return True
 
 
 def customer_erase(*, actor, customer: Customer, reason: str, request=None) -> dict:

@@ -6,11 +6,13 @@ in-memory tables are registered from Arrow and results are fetched as Arrow, whi
 exact and nulls intact on both engines.
 """
 
+import glob
 import os
 import threading
 
 import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -116,16 +118,38 @@ def register_arrow(con, name: str, data: pa.Table):
 
 
 def read_parquet(con, name: str, path: str, schema: pa.Schema):
-    """A Parquet glob as a named table. The schema is given, so neither engine infers it."""
+    """A Parquet glob as a named table. The schema is given, so neither engine infers it; columns of
+    the schema the files lack (a store version older than the column) read as NULL on both."""
     if is_spark(con):
         from ibis.backends.pyspark.datatypes import PySparkSchema
 
+        # Spark reads a column of the given schema that a file lacks as null.
         spark_schema = PySparkSchema.from_ibis(ibis.Schema.from_pyarrow(schema))
         con._session.read.schema(spark_schema).parquet(path).createOrReplaceTempView(name)
     else:
+        from xiaobao.book.staging import duck_type
+
         quoted = path.replace("'", "''")
-        con.con.execute(f"CREATE OR REPLACE TEMP VIEW \"{name}\" AS SELECT * FROM read_parquet('{quoted}')")
+        present = _file_columns(path)
+        columns = ", ".join(
+            f'"{f.name}"'
+            if present is None or f.name in present
+            else f'NULL::{duck_type(f.type)} AS "{f.name}"'
+            for f in schema
+        )
+        con.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW \"{name}\" AS SELECT {columns} FROM read_parquet('{quoted}')"
+        )
     return _table(name, schema)
+
+
+def _file_columns(path: str) -> set[str] | None:
+    """The columns every file of a glob has (their footers only); None when the glob matches nothing."""
+    present = None
+    for part in sorted(glob.glob(path)):
+        names = set(pq.read_schema(part).names)
+        present = names if present is None else present & names
+    return present
 
 
 def fetch(con, expr) -> pa.Table:

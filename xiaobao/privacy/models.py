@@ -41,6 +41,7 @@ class PersonalKind(models.TextChoices):
     ID_NO = "id_no", _("证件号码")
     PHONE = "phone", _("电话")
     ACCOUNT = "account", _("银行账号")
+    ADDRESS = "address", _("地址")
 
 
 class PersonalDataHolder(models.Model):

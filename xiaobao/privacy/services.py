@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xiaobao.lib import idcard
+from xiaobao.lib import address, idcard
 from xiaobao.lib.masking import mask
 from xiaobao.privacy import keys
 from xiaobao.privacy.models import DataSubject, PersonalDataHolder
@@ -19,8 +19,14 @@ NORMALIZERS = {
     "id_no": idcard.normalize_id_no,
     "phone": idcard.normalize_phone,
     "account": idcard.normalize_account,
+    "address": address.normalize_address,
 }
-VALIDATORS = {"id_no": idcard.id_no_error, "phone": idcard.phone_error, "account": idcard.account_error}
+VALIDATORS = {
+    "id_no": idcard.id_no_error,
+    "phone": idcard.phone_error,
+    "account": idcard.account_error,
+    "address": address.address_error,
+}
 
 
 def personal_normalize(kind: str, value: str) -> str:
@@ -34,11 +40,14 @@ def personal_normalize(kind: str, value: str) -> str:
 
 
 def personal_token(kind: str, value: str) -> str:
-    """Keyed hash of a normalised value: equal values give equal tokens, and nothing else leaks."""
+    """Keyed hash of a normalised value: equal values give equal tokens, and nothing else leaks. A
+    value that normalises to nothing (blanks, an address placeholder such as 不详) has no token, so
+    it never matches another."""
+    value = NORMALIZERS[kind](value or "")
     if not value:
         return ""
     key = keys.system_key("token")
-    return hmac.new(key, f"{kind}:{NORMALIZERS[kind](value)}".encode(), hashlib.sha256).hexdigest()[:40]
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def subject_create() -> DataSubject:

@@ -24,7 +24,7 @@ from xiaobao.risk.watchlist import CUSTOMER_FIELDS
 log = logging.getLogger(__name__)
 
 # Token columns of the book tables a watchlist kind is checked against (book.schema.PERSONAL kinds).
-BOOK_KINDS = {WatchKind.PHONE, WatchKind.ACCOUNT, WatchKind.NAME}
+BOOK_KINDS = {WatchKind.PHONE, WatchKind.ACCOUNT, WatchKind.NAME, WatchKind.ADDRESS}
 
 
 # ---------------------------------------------------------------- cases
@@ -39,8 +39,8 @@ def _customer_match(prefix: str = "customer__") -> Q:
 
 
 def flag_cases(case_ids: list[int], *, source: str = HitSource.INTAKE) -> int:
-    """Record a WatchlistHit for each of these cases whose customer's phone, account or name token is
-    on the active watchlist; return how many hits were new.
+    """Record a WatchlistHit for each of these cases whose customer's phone, account, name or address
+    token is on the active watchlist; return how many hits were new.
 
     1. One query: the cases of the id range (min..max of the list, so no IN list of thousands) whose
        customer token is among the active entries' tokens, with those tokens; ids outside the list
@@ -149,10 +149,10 @@ def book_row_hits(
     the policies table for the other tables)."""
     from xiaobao.book import store
     from xiaobao.book.schema import KEYS, PERSONAL
+    from xiaobao.book.staging import parquet_source
 
     columns = {column: kind for column, kind in PERSONAL.get(table, {}).items() if kind in BOOK_KINDS}
-    glob = store.parquet_glob(table, version)
-    if not columns or not glob:
+    if not columns or not store.parquet_glob(table, version):
         return []
     watch = _watch_table(set(columns.values()), entry=entry)
     if watch is None:
@@ -164,14 +164,14 @@ def book_row_hits(
             WHERE s.{column}_token <> ''"""
         for column, kind in columns.items()
     ]
-    rows_sql = f"SELECT * FROM read_parquet('{glob}')"
+    # parquet_source: a version older than a column (contact_address) reads it as NULL, matching nothing.
+    rows_sql = f"SELECT * FROM {parquet_source(table, version)}"
     if batch_id is not None:
         rows_sql += f" WHERE _batch = {int(batch_id)}"
     if table != "policies":  # the unit of a surrender is its policy's
-        policies = store.parquet_glob("policies")
         unit_sql = (
-            f"(SELECT policy_no, org_code FROM read_parquet('{policies}'))"
-            if policies
+            f"(SELECT policy_no, org_code FROM {parquet_source('policies')})"
+            if store.parquet_glob("policies")
             else "(SELECT NULL::VARCHAR AS policy_no, NULL::VARCHAR AS org_code WHERE false)"
         )
         rows_sql = f"SELECT r.*, p.org_code FROM ({rows_sql}) r LEFT JOIN {unit_sql} p USING (policy_no)"

@@ -149,10 +149,12 @@ class WatchKind(models.TextChoices):
     PHONE = "phone", _("电话")
     ACCOUNT = "account", _("银行账号")
     NAME = "name", _("姓名")
+    ADDRESS = "address", _("联系地址")
 
 
 class WatchEntry(models.Model):
-    """One confirmed phone, account or name of the 疑似退保黑产信息库, held as its keyed-hash token."""
+    """One confirmed phone, account, name or address of the 疑似退保黑产信息库, held as its keyed-hash
+    token."""
 
     kind = models.CharField(_("类型"), max_length=8, choices=WatchKind.choices)
     token = models.CharField(max_length=40, db_index=True)
@@ -215,8 +217,8 @@ class WatchlistHit(models.Model):
 
 
 class WatchlistRowHit(models.Model):
-    """A row of a core-data import (xiaobao.book) whose contact phone, payee account or payee name
-    touches an active watchlist entry, recorded when the batch committed its rows."""
+    """A row of a core-data import (xiaobao.book) whose contact phone, payee account, payee name or
+    contact address touches an active watchlist entry, recorded when the batch committed its rows."""
 
     batch = models.ForeignKey("imports.ImportBatch", on_delete=models.CASCADE, related_name="+")
     table = models.CharField(_("数据表"), max_length=16)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from xiaobao.audit.services import audit_record
 from xiaobao.book import personal
+from xiaobao.book.schema import PERSONAL
 from xiaobao.lib.spreadsheet import safe_cell
 from xiaobao.risk.models import Alert
 from xiaobao.risk.selectors import alert_surrenders
@@ -23,6 +24,7 @@ SURRENDER_HEADERS = [
     ("contact_phone", "申请人电话"),
     ("payee_name", "领款人"),
     ("payee_account", "领款账号"),
+    ("contact_address", "联系地址"),
     ("reason", "退保原因"),
     ("complaint_ref", "关联投诉"),
 ]
@@ -33,6 +35,7 @@ CASE_HEADERS = [
     ("policy_no", "保单号"),
     ("customer", "客户"),
     ("phone", "电话"),
+    ("address", "联系地址"),
     ("description", "诉求内容"),
 ]
 
@@ -46,7 +49,7 @@ def pack_rows(alert: Alert, *, actor=None, reveal_reason: str = "", request=None
         key = personal.key_text([row["policy_no"], row["apply_date"]])
         out = {}
         for column, _label in SURRENDER_HEADERS:
-            if column in ("contact_phone", "payee_name", "payee_account"):
+            if column in PERSONAL["surrenders"]:
                 blob = row.get(f"{column}_enc")
                 out[column] = (
                     personal.open_value("surrenders", column, key, blob)
@@ -64,11 +67,11 @@ def pack_rows(alert: Alert, *, actor=None, reveal_reason: str = "", request=None
 
     for case in alert.cases.select_related("customer").order_by("received_at"):
         customer = case.customer
-        name = phone = ""
+        name = phone = address = ""
         if customer is not None:
-            name, phone = customer.name_masked, customer.phone_masked
+            name, phone, address = customer.name_masked, customer.phone_masked, customer.address_masked
             if reveal:
-                name, phone = holder_decrypt(customer, "name"), holder_decrypt(customer, "phone")
+                name, phone, address = (holder_decrypt(customer, f) for f in ("name", "phone", "address"))
         cases.append(
             {
                 "case_no": case.case_no,
@@ -77,6 +80,7 @@ def pack_rows(alert: Alert, *, actor=None, reveal_reason: str = "", request=None
                 "policy_no": case.policy_no,
                 "customer": name,
                 "phone": phone,
+                "address": address,
                 "description": case.description,
             }
         )

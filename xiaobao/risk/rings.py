@@ -1,5 +1,6 @@
 """退保黑产 ring detection: link surrenders and complaints that share a phone, an account, a payee, a
-proxy, an agent or a template text, build clusters, score them and explain each score in Chinese.
+proxy, an agent, an address or a template text, build clusters, score them and explain each score in
+Chinese.
 
 The input is one table of *records* (a pandas DataFrame, one row per surrender or complaint; see
 RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sources, or by a benchmark.
@@ -13,6 +14,9 @@ RECORD_COLUMNS), built from the Parquet book and the cases by xiaobao.risk.sourc
    - agent: the policy's agent, only on surrenders that were both full refunds and applied for
      through 委托代办: an agent's ordinary customers are not a ring (nor the odd proxy surrender
      among them), while a ring working through one insider agent is;
+   - address: the contact address of a surrender (the optional 联系地址 column: a proxy's mailing
+     address), the complainant's address; normalised before hashing (xiaobao.lib.address), so
+     one address typed two ways is one token;
    - policy: a complaint and a surrender of the same policy, or a surrender and the complaint its
      complaint_ref names, are one story.
    Empty and missing tokens never link, nor does a token of fewer than `min_link_holders` (3)
@@ -63,6 +67,7 @@ RECORD_COLUMNS = [
     "account",
     "payee_name",
     "agent",
+    "address",  # contact address of a surrender, the complainant's address (optional column)
     "text",  # complaint text
 ]
 
@@ -85,7 +90,8 @@ class RingConfig:
 
 
 # Points of each feature. All features are in [0, 1]: holders (distinct policyholders) and shared (the
-# most policyholders on one shared phone, account, payee or proxy) are scaled to reach 1 at 10.
+# most policyholders on one shared phone, account, payee, proxy or address, weighted by LINK_WEIGHTS)
+# are scaled to reach 1 at 10.
 WEIGHTS = {
     "holders": 20,
     "shared": 10,
@@ -278,6 +284,8 @@ def _token_frame(records: pd.DataFrame) -> pd.DataFrame:
     add("account", "account")
     add("name", "payee_name", records["payee_differs"].fillna(False).to_numpy(dtype=bool))
     add("agent", "agent", proxy & full)
+    if "address" in records:  # record tables built before the column (benchmarks) have none
+        add("address", "address")
     add("policy", "policy_no")
     add("policy", "case_no")
     if "complaint_ref" in records:
@@ -430,7 +438,11 @@ def find_clusters(records: pd.DataFrame, config: RingConfig | None = None) -> li
             .reset_index()
         )
         summary = summary[summary["holders"] >= 2]
-    stats["shared"] = summary.groupby("label")["holders"].max() if len(summary) else 0
+    if len(summary):
+        weighted = summary["holders"] * summary["kind"].map(LINK_WEIGHTS).fillna(1.0)
+        stats["shared"] = weighted.groupby(summary["label"]).max()
+    else:
+        stats["shared"] = 0
     stats["shared"] = stats["shared"].fillna(0)
     features = pd.DataFrame(index=stats.index)
     features["holders"] = np.clip((stats["holders"] - 1) / 9, 0, 1)
@@ -501,8 +513,14 @@ LINK_SENTENCES = {
     "phone": "{n} 位投保人的记录留有同一电话 {masked}",
     "name": "{n} 位投保人的退保金由同一领款人 {masked} 领取",
     "agent": "{n} 位投保人的全额代办退保出自同一业务员 {masked}",
+    "address": "{n} 位投保人的退保使用同一联系地址 {masked}",
 }
-LINK_ORDER = ["account", "proxy", "name", "phone", "agent"]
+LINK_ORDER = ["account", "proxy", "name", "phone", "address", "agent"]
+# How much one shared identifier of a kind says, in the `shared` feature (1 when not listed). An
+# address says less than a phone or an account: a block of flats, a village or an office building
+# is one address to many honest people, and it is typed less exactly; so it links (the hub cap and
+# min_link_holders guard it as any token) but counts half.
+LINK_WEIGHTS = {"address": 0.5}
 
 
 def _cluster(st, ft, score, shared, policy_nos, case_nos, units, config: RingConfig) -> "Cluster":

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from xiaobao.accounts import access
 from xiaobao.book import store
 from xiaobao.book.selectors import COLUMNS, LABELS
+from xiaobao.book.staging import parquet_source
 from xiaobao.risk.models import Alert, AlertStatus, WatchEntry, WatchlistHit, WatchlistRowHit
 
 SURRENDER_COLUMNS = [
@@ -19,6 +20,7 @@ SURRENDER_COLUMNS = [
     "contact_phone_masked",
     "payee_name_masked",
     "payee_account_masked",
+    "contact_address_masked",
     "reason",
     "complaint_ref",
 ]
@@ -45,16 +47,15 @@ def alert_counts(user) -> dict:
 
 def alert_surrenders(alert: Alert, *, sealed: bool = False) -> list[dict]:
     """The alert's surrenders from the book (masked columns; with sealed, also the ciphertexts)."""
-    glob = store.parquet_glob("surrenders")
-    if not glob or not alert.policy_nos:
+    if not store.parquet_glob("surrenders") or not alert.policy_nos:
         return []
     columns = list(SURRENDER_COLUMNS)
     if sealed:
-        columns += ["contact_phone_enc", "payee_name_enc", "payee_account_enc"]
+        columns += ["contact_phone_enc", "payee_name_enc", "payee_account_enc", "contact_address_enc"]
     con = duckdb.connect()
     con.register("wanted", _wanted(alert.policy_nos))
     cursor = con.execute(
-        f"""SELECT {", ".join("s." + c for c in columns)} FROM read_parquet('{glob}') s
+        f"""SELECT {", ".join("s." + c for c in columns)} FROM {parquet_source("surrenders")} s
             JOIN wanted USING (policy_no) ORDER BY s.apply_date, s.policy_no"""
     )
     names = [d[0] for d in cursor.description]

@@ -33,6 +33,7 @@ WATCHABLE = {
     "proxy": WatchKind.PHONE,
     "account": WatchKind.ACCOUNT,
     "name": WatchKind.NAME,
+    "address": WatchKind.ADDRESS,
 }
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from xiaobao.book import store
+from xiaobao.book.staging import parquet_source
 from xiaobao.risk.rings import RECORD_COLUMNS, empty_records
 
 # A surrender without the 是否全额退保 flag counts as a full refund when it paid clearly more than the
@@ -25,19 +26,25 @@ SELECT 'S' AS source, s.policy_no, NULL AS case_no,
        p.applicant_phone_token AS applicant_phone, p.applicant_phone_masked AS applicant_phone_m,
        s.payee_account_token AS account, s.payee_account_masked AS account_m,
        s.payee_name_token AS payee_name, s.payee_name_masked AS payee_name_m,
-       p.agent_code AS agent, p.agent_code AS agent_m, NULL AS text, s.complaint_ref
-FROM read_parquet('{surrenders}') s LEFT JOIN read_parquet('{policies}') p USING (policy_no)
+       p.agent_code AS agent, p.agent_code AS agent_m,
+       s.contact_address_token AS address, s.contact_address_masked AS address_m,
+       NULL AS text, s.complaint_ref
+FROM {surrenders} s LEFT JOIN {policies} p USING (policy_no)
 WHERE s.apply_date <= DATE '{as_of}'
 """
 
 
 def surrender_records(as_of: dt.date, con=None) -> pd.DataFrame:
-    surrenders, policies = store.parquet_glob("surrenders"), store.parquet_glob("policies")
-    if not surrenders or not policies:
+    """Surrenders applied for up to `as_of`, with their policies. A store version older than the
+    contact_address column reads it as NULL (parquet_source): such surrenders link by no address."""
+    if not store.parquet_glob("surrenders") or not store.parquet_glob("policies"):
         return empty_records()
     con = con or duckdb.connect()
     sql = SURRENDERS_SQL.format(
-        surrenders=surrenders, policies=policies, as_of=as_of.isoformat(), ratio=FULL_REFUND_OVER_CASH_VALUE
+        surrenders=parquet_source("surrenders"),
+        policies=parquet_source("policies"),
+        as_of=as_of.isoformat(),
+        ratio=FULL_REFUND_OVER_CASH_VALUE,
     )
     frame = con.execute(sql).df()
     frame["day"] = frame["day"].to_numpy(dtype="datetime64[D]")
@@ -63,6 +70,8 @@ def complaint_records(as_of: dt.date, con=None) -> pd.DataFrame:
             "customer__phone_masked",
             "customer__account_token",
             "customer__account_masked",
+            "customer__address_token",
+            "customer__address_masked",
         )
     )
     if not rows:
@@ -80,6 +89,8 @@ def complaint_records(as_of: dt.date, con=None) -> pd.DataFrame:
         "phone_m",
         "account",
         "account_m",
+        "address",
+        "address_m",
     ]
     frame = pd.DataFrame(rows, columns=cols)
     frame["source"] = "C"
@@ -103,15 +114,14 @@ def complaint_records(as_of: dt.date, con=None) -> pd.DataFrame:
 
 
 def _policy_holders(policy_nos: np.ndarray, con=None) -> dict:
-    policies = store.parquet_glob("policies")
-    if not policies or len(policy_nos) == 0:
+    if not store.parquet_glob("policies") or len(policy_nos) == 0:
         return {}
     con = con or duckdb.connect()
     wanted = pd.DataFrame({"policy_no": policy_nos})
     con.register("wanted", wanted)
     rows = con.execute(
         f"""SELECT p.policy_no, COALESCE(NULLIF(p.applicant_id_no_token, ''), p.applicant_name_token)
-            FROM read_parquet('{policies}') p JOIN wanted USING (policy_no)"""
+            FROM {parquet_source("policies")} p JOIN wanted USING (policy_no)"""
     ).fetchall()
     con.unregister("wanted")
     return dict(rows)

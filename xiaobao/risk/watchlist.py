@@ -13,6 +13,7 @@ CUSTOMER_FIELDS = {
     WatchKind.PHONE: "phone_token",
     WatchKind.ACCOUNT: "account_token",
     WatchKind.NAME: "name_token",
+    WatchKind.ADDRESS: "address_token",
 }
 
 
@@ -48,6 +49,7 @@ RECORD_COLUMNS = {
     WatchKind.PHONE: ("phone", "applicant_phone"),
     WatchKind.ACCOUNT: ("account",),
     WatchKind.NAME: ("payee_name",),
+    WatchKind.ADDRESS: ("address",),
 }
 
 

@@ -168,3 +168,17 @@ def comparable(table: str) -> list[dict[str, Any]]:
 def version_bytes(table: str) -> bytes:
     folder = store.version_dir(table)
     return b"".join(p.read_bytes() for p in sorted(folder.glob("*.parquet"))) if folder else b""
+
+
+ADDRESS_COLUMNS = ["contact_address_enc", "contact_address_token", "contact_address_masked"]
+
+
+def make_legacy(table: str = "surrenders", version: str | None = None) -> str:
+    """Rewrite a stored version's files as a store written before the contact_address column
+    existed (the column dropped from the files), as an upgraded installation holds them."""
+    folder = store.version_dir(table, version)
+    for part in folder.glob("*.parquet"):
+        data = pq.read_table(part)
+        pq.write_table(data.drop_columns([c for c in ADDRESS_COLUMNS if c in data.column_names]), part)
+    assert store.missing_columns(table, version) == (ADDRESS_COLUMNS if table == "surrenders" else [])
+    return folder.name

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from xiaobao.book import store
 from xiaobao.book.demo import _sealed, _table
+from xiaobao.lib.address import normalize_address
 from xiaobao.lib.idcard import id_check_char
 
 RING_PHONE = "13700001234"
@@ -78,6 +79,10 @@ def write_book(policies: list[dict], surrenders: list[dict]) -> None:
             "contact_phone": pa.array([s.get("phone") for s in surrenders], pa.string()),
             "payee_name": pa.array([s.get("payee_name") for s in surrenders], pa.string()),
             "payee_account": pa.array([s.get("account") for s in surrenders], pa.string()),
+            # Normalised, as an import stores it (these rows skip the importers).
+            "contact_address": pa.array(
+                [normalize_address(s.get("address") or "") or None for s in surrenders], pa.string()
+            ),
         }
     )
     columns = _sealed("surrenders", plain, keys)
@@ -167,3 +172,63 @@ def ring_complaints(day: dt.date, policy_nos: list[str], *, actor, unit) -> list
         )
         numbers.append(case.case_no)
     return numbers
+
+
+PROXY_ADDRESS = "山东省青岛市市南区香港中路 10 号 3 号楼 1203 室"
+# The same mailing address as the ring's members wrote it.
+PROXY_ADDRESS_SPELLINGS = [
+    PROXY_ADDRESS,
+    "山东省青岛市市南区香港中路10号3号楼1203室",
+    "山东省青岛市市南区香港中路１０号３号楼１２０３室。",
+    "山东省青岛市市南区香港中路10#3#楼1203室",
+]
+FAMILY_ADDRESS = "山东省烟台市芝罘区南大街8号2单元502室"
+OFFICE_ADDRESS = "山东省济南市历下区经十路9999号瀚海人寿大厦"
+
+
+def address_book(day: dt.date) -> dict:
+    """A book whose only ring is linked by an address: eight policyholders' 委托代办 full refunds,
+    each with their own phone and paid to themselves, all giving a proxy's mailing address (written
+    four ways); a family of two policyholders at one address (three surrenders); sixty policyholders
+    giving the branch office's address (a hub); twenty without an address (blank or 不详); and others
+    at addresses of their own. Returns the policy numbers by group."""
+    policies, surrenders, labels = [], [], {}
+
+    def add(group, person, i, surrender):
+        number = f"8637{group[:2].upper()}{i:06d}"
+        # An agent of their own: no agent link (see rings.py) muddles what the addresses do.
+        policies.append({"policy_no": number, "agent": f"A{person['serial']}-{i}", **person})
+        row = {"policy_no": number, "apply_date": day - dt.timedelta(days=i % 20), **surrender}
+        surrenders.append(row)
+        labels.setdefault(group, []).append(number)
+
+    for i, person in enumerate(people("址", 8, 600)):
+        add(
+            "ring",
+            person,
+            i,
+            {
+                "phone": person["phone"],
+                "payee_name": person["name"],
+                "address": PROXY_ADDRESS_SPELLINGS[i % 4],
+                "full": True,
+                "amount": 30000,
+                "apply_channel": "委托代办",
+            },
+        )
+    husband, wife = people("户", 2, 700)
+    for i, person in enumerate([husband, wife, husband]):  # the husband holds two policies
+        add("family", person, i, {"address": FAMILY_ADDRESS, "full": True, "apply_channel": "委托代办"})
+    for i, person in enumerate(people("办", 60, 800)):
+        add("office", person, i, {"address": OFFICE_ADDRESS, "apply_channel": "委托代办", "full": True})
+    for i, person in enumerate(people("空", 20, 900)):
+        add(
+            "blank",
+            person,
+            i,
+            {"address": "不详" if i % 2 else "", "apply_channel": "委托代办", "full": True},
+        )
+    for i, person in enumerate(people("散", 10, 950)):
+        add("others", person, i, {"address": f"山东省潍坊市奎文区东风东街{i + 1}号"})
+    write_book(policies, surrenders)
+    return labels
