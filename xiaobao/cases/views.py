@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -134,6 +135,16 @@ def case_export(request):
     return response
 
 
+def _back_to_desk(request) -> str:
+    """The desk page the bulk form came from (its filters kept); never another site."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("cases-desk")
+
+
 @login_required
 @require_POST
 def case_bulk(request):
@@ -145,7 +156,7 @@ def case_bulk(request):
     cases = list(access.scope(Case.objects.select_related("unit"), request.user).filter(pk__in=ids))
     if not cases or len(cases) != len(set(ids)):
         messages.error(request, _("请选择工单 (所选工单须在您的权限范围内)"))
-        return redirect(request.POST.get("next") or reverse("cases-desk"))
+        return redirect(_back_to_desk(request))
     action = request.POST.get("action")
     try:
         with transaction.atomic():
@@ -180,7 +191,7 @@ def case_bulk(request):
         messages.error(request, _("找不到要合并到的工单号"))
     except ValidationError as exc:
         messages.error(request, _("批量操作未执行: %(e)s") % {"e": "; ".join(exc.messages)})
-    return redirect(request.POST.get("next") or reverse("cases-desk"))
+    return redirect(_back_to_desk(request))
 
 
 @login_required
