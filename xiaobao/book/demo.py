@@ -4,7 +4,8 @@ About 160,000 policies at scale 1 (2016 to today) for the six 中心支公司, t
 year, surrenders and claims, shaped like a real mid-sized branch so the KPIs come out as one would
 expect: 13-month persistency around 90 %, 25-month around 85 %, 1–3 % of policies surrendered a
 year (a few as full refunds, some through 委托代办, and three small rings sharing a payee account
-or a phone: the 退保黑产 a later check looks for), claims paid a median 3–5 days after the papers
+or a phone: the 退保黑产 a later check looks for; most give the policyholder's home address as
+contact address), claims paid a median 3–5 days after the papers
 were complete, and some 93 % of decided claims paid.
 
 It agrees with the cases: every policy number a demo case names is a policy here, in the case's
@@ -17,6 +18,7 @@ written straight to the store (no importer), one version per table under one "�
 """
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,6 +92,18 @@ REASONS = [
 RING_REASON = "委托维权机构代办, 要求全额退保"
 DECISIONS = ["正常给付", "部分给付", "拒赔", "撤案"]
 DECISION_WEIGHTS = [0.86, 0.06, 0.06, 0.02]
+# Home addresses (联系地址 of a surrender): districts of each 中心支公司's city, and streets.
+DISTRICTS = {
+    "济南": ["历下区", "市中区", "槐荫区", "天桥区", "历城区"],
+    "青岛": ["市南区", "市北区", "黄岛区", "崂山区", "李沧区"],
+    "烟台": ["芝罘区", "福山区", "莱山区", "牟平区"],
+    "潍坊": ["奎文区", "潍城区", "坊子区", "寒亭区"],
+    "临沂": ["兰山区", "罗庄区", "河东区"],
+    "济宁": ["任城区", "兖州区"],
+}
+CITIES = [city for _suffix, city, _region in CENTRAL_SUB_BRANCHES]
+STREETS = ["人民路", "解放路", "建设路", "文化路", "和平路", "胜利街", "新华路", "青年路", "中山路", "东风街"]
+WITH_ADDRESS = 0.7  # of surrenders give a contact address (the column is optional in the extracts)
 SURNAME_CHARS = list(SURNAMES)
 GIVEN_CHARS = list(GIVEN)
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -648,6 +662,7 @@ class BookBuilder:
         phone = [self.applicant_phone[i] for i in idx]
         payee = [self.applicant_name[i] for i in idx]
         account = [self.account[i] for i in idx]
+        address = [home_address(self.applicant_id_no[i], int(self.central[i])) for i in idx]
         reason = rng.choice(REASONS, m).astype(object)
         self._rings(rng, idx, surrender_day, channel, full, phone, account, reason)
         amount = np.where(full, paid, cash)
@@ -658,6 +673,7 @@ class BookBuilder:
                 "contact_phone": pa.array(phone, pa.string()),
                 "payee_name": pa.array(payee, pa.string()),
                 "payee_account": pa.array(account, pa.string()),
+                "contact_address": pa.array(address, pa.string()),
             }
         )
         columns = _sealed("surrenders", plain, keys)
@@ -722,6 +738,25 @@ class BookBuilder:
 
 
 PAID_CHOICES = ["正常给付", "部分给付"]
+
+
+def home_address(id_no: str, central: int) -> str | None:
+    """A policyholder's home address in their 中心支公司's city, or None (WITH_ADDRESS of them have
+    one). Drawn from a hash of the ID number, not from the generator: the same person has the same
+    address on every surrender, and the generator's stream (every other column) stays as it was."""
+    draw = int.from_bytes(hashlib.blake2b(id_no.encode(), digest_size=8, person=b"demo-addr").digest())
+    if draw % 1000 >= WITH_ADDRESS * 1000:
+        return None
+    draw //= 1000
+    city = CITIES[central]
+    districts = DISTRICTS[city]
+    district, draw = districts[draw % len(districts)], draw // len(districts)
+    street, draw = STREETS[draw % len(STREETS)], draw // len(STREETS)
+    number, draw = draw % 300 + 1, draw // 300
+    building, draw = draw % 20 + 1, draw // 20
+    unit, draw = draw % 4 + 1, draw // 4
+    room = (draw % 18 + 1) * 100 + draw // 18 % 4 + 1
+    return f"山东省{city}市{district}{street}{number}号{building}号楼{unit}单元{room}室"
 
 
 def _add_years(days: np.ndarray, years: int) -> np.ndarray:
