@@ -11,6 +11,8 @@ Personal data (customer_name / customer_phone / customer_id_no) is validated per
 check digit is a row error), travels through the import as `Personal` values that compare by token
 and print masked, and is stored only by the customer services (encrypted, tokenised, masked).
 Customers are matched by token in bulk per chunk; rows without personal data never touch any of it.
+An optional 联系地址 (customer_address, beyond data-formats.md) is recorded on the row's customer,
+for the ring scan and the watchlist (xiaobao.risk); it does not decide who the customer is.
 
 The responsible unit (org_code) must exist, unless the profile allows creating units:
 
@@ -48,10 +50,11 @@ from xiaobao.cases.models import (
     work_calendar,
 )
 from xiaobao.customers.models import Customer
-from xiaobao.customers.services import customer_find_or_create
+from xiaobao.customers.services import customer_address_set, customer_find_or_create
 from xiaobao.imports.engine import Importer, in_batches
 from xiaobao.imports.registry import register
 from xiaobao.imports.spec import Change, Column, ImportRefused, ImportSpec, Key, Record, RowError
+from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
 from xiaobao.lib.masking import mask
 from xiaobao.lib.parsing import enum_parser, parse_bool, parse_datetime, parse_text, text_parser
 from xiaobao.org.importers import unit_rule_error
@@ -123,6 +126,9 @@ ENDED_STATUSES = (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
 # Statuses only reached by handling in xiaobao, whose clocks need the case's own pauses and 核查.
 HANDLED_STATUSES = (CaseStatus.PAUSED, CaseStatus.REVIEW)
 PERSONAL = (("customer_name", "name"), ("customer_phone", "phone"), ("customer_id_no", "id_no"))
+# The customer's contact address (联系地址, optional; not in data-formats.md): not part of who the
+# customer is (matching stays by ID, else phone and name), but recorded on the customer found.
+ADDRESS = "customer_address"
 UNIT_OPTIONS = {"create", "parent", "level", "code_from_name", "code_prefix"}
 
 # The Case fields an update may rewrite (the clocks are recomputed on every update).
@@ -311,6 +317,7 @@ class CaseImporter(Importer):
             Column("customer_name", ("客户姓名",), text_parser(max_length=50)),
             Column("customer_phone", ("客户电话", "来电号码"), text_parser(max_length=30)),
             Column("customer_id_no", ("证件号码",), text_parser(max_length=30)),
+            Column(ADDRESS, ("联系地址", "客户地址"), text_parser(max_length=ADDRESS_LENGTH)),
             Column("policy_no", ("保单号",), text_parser(max_length=64)),
             # A unit code, or with options.units.code_from_name a unit name.
             Column(
@@ -396,6 +403,12 @@ class CaseImporter(Importer):
                 except ValidationError as exc:
                     raise RowError(column, exc.messages[0]) from None
                 row[column] = Personal(kind, plain)
+        if row.get(ADDRESS) is not None:
+            try:
+                plain = personal_normalize("address", row[ADDRESS])
+            except ValidationError as exc:
+                raise RowError(ADDRESS, exc.messages[0]) from None
+            row[ADDRESS] = Personal("address", plain) if plain else None
 
         received = row["received_at"]
         if received > self.now + FUTURE_SLACK:
@@ -459,6 +472,7 @@ class CaseImporter(Importer):
             "extra",
         ]
         fields += [f"customer__{kind}_{part}" for _, kind in PERSONAL for part in ("token", "masked")]
+        fields += ["customer__address_token", "customer__address_masked"]
         stored: dict[Key, dict[str, Any]] = {}
         for part in in_batches(self._stored_case_nos([key[0] for key in keys])):
             for case in Case.objects.filter(case_no__in=part).values(*fields):
@@ -480,6 +494,12 @@ class CaseImporter(Importer):
                             else None
                         )
                     before["_tokens"] = tuple(tokens)
+                    token = case["customer__address_token"]
+                    before[ADDRESS] = (
+                        Personal("address", token=token, masked=case["customer__address_masked"])
+                        if token
+                        else None
+                    )
                 for name, value in (case["extra"] or {}).items():
                     before[f"extra.{name}"] = value
                 stored[(case["case_no"],)] = before
@@ -507,6 +527,8 @@ class CaseImporter(Importer):
         2. A new complaint has its category.
         3. Personal data: the chunk's people are looked up by token in bulk; a stored case keeps
            its customer (no change) when the file's person is that customer by the matching rule.
+           An address needs a customer to belong to: the file's person, or the stored case's; a
+           blank address is no information (the stored one stays).
         """
         accepted = [r for r in records if not r.rejected]
         self._load_units({r.values["org_code"] for r in accepted if r.values.get("org_code")})
@@ -529,6 +551,12 @@ class CaseImporter(Importer):
             before = existing.get(record.key)
             if before is not None:
                 self._compare_person(record.values, before)
+            if record.values.get(ADDRESS) is None:
+                if before is not None and ADDRESS in record.values:
+                    before[ADDRESS] = None
+            elif self._person(record.values) is None and (before is None or before["_customer_id"] is None):
+                record.reject(ADDRESS, "联系地址须与客户姓名、电话或证件号码一同填写")
+                continue
             code = record.values.get("org_code")
             if code is not None and code not in self._units and code not in self._planned:
                 self._planned[code] = self._unit_names.get(code, code)
@@ -715,6 +743,21 @@ class CaseImporter(Importer):
         customers = self._customers(
             [*created, *(change.record for change in updated if personal & change.changes.keys())]
         )
+        # The addresses go to the customers now, before the new cases are inserted: the watchlist
+        # check at intake (hooks.cases_created) must see them. A new case's customer is the file's
+        # person; an updated case's is the file's person if it changed, else the stored one.
+        addressed = [(record, None) for record in created] + [
+            (change.record, change.before["_customer_id"])
+            for change in updated
+            if ADDRESS in change.changes or personal & change.changes.keys()
+        ]
+        self._set_addresses(
+            {
+                customers.get(id(record), stored): record.values[ADDRESS]
+                for record, stored in addressed
+                if record.values.get(ADDRESS) is not None
+            }
+        )
         now = timezone.now()
         actor_id = getattr(self.batch, "actor_id", None)
         batch_id = getattr(self.batch, "pk", None)
@@ -814,6 +857,21 @@ class CaseImporter(Importer):
                     self._by_pn[(phone, name)] = pk
             found[id(record)] = pk
         return found
+
+    def _set_addresses(self, addresses: dict[int | None, Personal]) -> None:
+        """Record the file's contact addresses on their customers (customer pk → address), through
+        the customer service (encrypted, tokenised, masked, audited); unchanged ones are skipped by
+        token, and an erased customer is not written to again."""
+        actor = getattr(self.batch, "actor", None)
+        wanted = {pk: address for pk, address in addresses.items() if pk is not None}
+        for part in in_batches(sorted(wanted)):
+            rows = Customer.objects.filter(pk__in=part, subject__erased_at=None).select_related(
+                "subject", "unit"
+            )
+            for customer in rows:
+                address = wanted[customer.pk]
+                if customer.address_token != address.token:
+                    customer_address_set(actor=actor, customer=customer, address=address.plain)
 
     def _extra_names(self, values: dict[str, Any]) -> list[str]:
         """The file's extra attributes: every record of an import carries the same ones."""

@@ -27,6 +27,7 @@ from xiaobao.cases.models import (
     PauseReason,
 )
 from xiaobao.customers.models import Customer
+from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
 from xiaobao.privacy.services import personal_normalize
 
 # Datetimes outside this range are typing errors, and the extremes overflow when converted to UTC.
@@ -175,6 +176,14 @@ class CaseCreateSerializer(serializers.Serializer):
     customer_id_no = serializers.CharField(
         max_length=18, required=False, allow_blank=True, default="", write_only=True
     )
+    customer_address = serializers.CharField(
+        max_length=ADDRESS_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        help_text=_("联系地址, 选填 (用于识别退保黑产)"),
+    )
     policy_no = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     urgent = serializers.BooleanField(required=False, default=False)
     claims_related = serializers.BooleanField(required=False, default=False)
@@ -195,9 +204,13 @@ class CaseCreateSerializer(serializers.Serializer):
     def validate_customer_id_no(self, value: str) -> str:
         return _personal("id_no", value)
 
+    def validate_customer_address(self, value: str) -> str:
+        return _personal("address", value)
+
 
 def _personal(kind: str, value: str) -> str:
-    """Check a phone or ID number here so its message lands on its field (the service checks again)."""
+    """Check a phone, ID number or address here so its message lands on its field (the service
+    checks again)."""
     if not value:
         return value
     try:
