@@ -19,9 +19,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -65,7 +67,8 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound(_("找不到该工单, 或它不在您的权限范围内"))
+        # A case not found is said by get_case; this is any other 404 (e.g. an unknown ?format=).
+        exc = exceptions.NotFound(_("找不到请求的资源"))
     elif isinstance(exc, exceptions.ParseError):
         # DRF's parse errors are English whatever the language; the parser's reason stays appended.
         exc = exceptions.ParseError(_("请求体无法解析: %(e)s") % {"e": exc.detail})
@@ -115,6 +118,21 @@ class ApiJSONParser(JSONParser):
             raise exceptions.ParseError(_("JSON 嵌套层数过多")) from None
 
 
+class ApiSessionAuthentication(SessionAuthentication):
+    """The desk's session, for its own pages' scripts. DRF refuses a missing CSRF token in English;
+    the refusal is said again in Chinese, Django's reason kept for whoever debugs the call."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            reason = str(exc.detail).removeprefix("CSRF Failed: ")
+            raise exceptions.PermissionDenied(
+                _("CSRF 校验失败 (%(reason)s): 请刷新页面后重试; 系统对接请使用令牌 (Token) 认证")
+                % {"reason": reason}
+            ) from None
+
+
 class ApiUserThrottle(UserRateThrottle):
     # Two calls a second per account: ample for a CTI system, a brake on a runaway script.
     rate = "120/min"
@@ -127,11 +145,14 @@ class ApiAnonThrottle(AnonRateThrottle):
 
 
 class ApiView(GenericAPIView):
-    """Base of every API view: JSON errors in Chinese, authentication required, rate-limited."""
+    """Base of every API view: JSON answers and errors in Chinese, authentication required, rate-limited."""
 
+    authentication_classes = [TokenAuthentication, ApiSessionAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [ApiUserThrottle, ApiAnonThrottle]
     parser_classes = [ApiJSONParser, FormParser, MultiPartParser]
+    # JSON only: DRF's browsable HTML pages are English, and answered 500 on the list.
+    renderer_classes = [JSONRenderer]
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -145,9 +166,12 @@ def api_cases(user):
 
 def get_case(request, case_no: str) -> Case:
     """The case by its number, or 404 when it is outside the user's scope (or no number at all)."""
-    if "\x00" in case_no:
-        raise Http404
-    return access.get_for_user(request.user, api_cases(request.user), case_no=case_no)
+    if "\x00" not in case_no:
+        try:
+            return access.get_for_user(request.user, api_cases(request.user), case_no=case_no)
+        except Http404:
+            pass
+    raise exceptions.NotFound(_("找不到该工单, 或它不在您的权限范围内"))
 
 
 def _reply(case: Case, request, code=status.HTTP_200_OK) -> Response:
@@ -163,6 +187,8 @@ ERRORS = {
     404: ErrorSerializer,
     429: ErrorSerializer,
 }
+# A request body neither JSON nor a form (or with no Content-Type at all) is refused before parsing.
+WRITE_ERRORS = {**ERRORS, 415: ErrorSerializer}
 FILTER_PARAMETERS = [
     OpenApiParameter("status", enum=CaseStatus.values, description="状态"),
     OpenApiParameter("kind", enum=CaseKind.values, description="工单类型"),
@@ -261,7 +287,7 @@ class CaseListView(ApiView):
         operation_id="cases_create",
         summary="登记工单",
         request=CaseCreateSerializer,
-        responses={201: CaseSerializer, **ERRORS},
+        responses={201: CaseSerializer, **WRITE_ERRORS},
     )
     def post(self, request):
         access.require_write(request.user)
@@ -293,7 +319,7 @@ class CaseTransitionView(ApiView):
         operation_id="cases_transition",
         summary="执行状态变更",
         request=TransitionSerializer,
-        responses={200: CaseSerializer, 409: ErrorSerializer, **ERRORS},
+        responses={200: CaseSerializer, 409: ErrorSerializer, **WRITE_ERRORS},
     )
     def post(self, request, case_no: str):
         case = get_case(request, case_no)
@@ -331,7 +357,7 @@ class CaseContactView(ApiView):
         operation_id="cases_contact_add",
         summary="添加联系记录",
         request=ContactCreateSerializer,
-        responses={201: ContactSerializer, **ERRORS},
+        responses={201: ContactSerializer, **WRITE_ERRORS},
     )
     def post(self, request, case_no: str):
         case = get_case(request, case_no)
@@ -345,6 +371,7 @@ class CaseContactView(ApiView):
 class SchemaView(SpectacularJSONAPIView):
     """The OpenAPI 3 document, for signed-in users and token holders only (intranet product)."""
 
+    authentication_classes = [TokenAuthentication, ApiSessionAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [ApiUserThrottle, ApiAnonThrottle]
 

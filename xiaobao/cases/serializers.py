@@ -82,14 +82,19 @@ class CaseSerializer(serializers.ModelSerializer):
 
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("责任机构代码"))
     unit_name = serializers.CharField(source="unit.name", read_only=True, help_text=_("责任机构名称"))
-    handler = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text=_("处理人用户名"))
+    # Declared rather than derived from the model, where read-only fields lose blank and null and
+    # the document would promise a string that a case without handler or category does not have.
+    handler = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text=_("处理人用户名")
+    )
+    category = serializers.ChoiceField(choices=Category.choices, allow_blank=True, read_only=True)
     customer = MaskedCustomerSerializer(read_only=True, allow_null=True)
     deadline = serializers.SerializerMethodField(help_text=_("办理期限: 到期日 24:00 (ISO 8601, +08:00)"))
     response_due = serializers.SerializerMethodField(help_text=_("紧急件响应期限: 到期日 24:00"))
     overdue = serializers.SerializerMethodField(help_text=_("尚未决定且已过办理期限"))
     actions = serializers.SerializerMethodField(help_text=_("当前状态下可执行的操作"))
-    merged_into = serializers.SlugRelatedField(slug_field="case_no", read_only=True)
-    review_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="case_no", read_only=True, allow_null=True)
+    review_unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Case
@@ -255,7 +260,7 @@ class ContactCreateSerializer(serializers.Serializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     serializer_field_mapping = CaseSerializer.serializer_field_mapping
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Contact

@@ -614,7 +614,7 @@ def test_the_schema_is_valid_openapi_3_with_every_path(alice, client_for):
     }
     cases = schema["paths"]["/api/v1/cases/"]
     assert {p["name"] for p in cases["get"]["parameters"]} >= {"status", "unit", "from", "to", "q", "page"}
-    assert set(cases["post"]["responses"]) == {"201", "400", "401", "403", "404", "429"}
+    assert set(cases["post"]["responses"]) == {"201", "400", "401", "403", "404", "415", "429"}
     case_schema = schema["components"]["schemas"]["Case"]["properties"]
     assert case_schema["deadline"]["format"] == "date-time"
     assert "customer_phone" not in case_schema
@@ -622,3 +622,77 @@ def test_the_schema_is_valid_openapi_3_with_every_path(alice, client_for):
     assert create["customer_phone"]["writeOnly"] is True
     transition = schema["paths"]["/api/v1/cases/{case_no}/transitions/"]["post"]
     assert "409" in transition["responses"]
+
+
+def test_the_schema_admits_a_case_without_handler_category_or_merge(make_case, alice, client_for):
+    """Found by the fuzzer (xiaobao/tests/test_api_fuzz.py): the document promised strings where a
+    fresh inquiry has null or ""; a generated client would refuse such a case."""
+    client = client_for(alice)
+    case = make_case(kind="咨询", category="")
+    body = client.get(detail(case)).json()
+    assert (body["handler"], body["merged_into"], body["review_unit"], body["category"]) == (
+        None,
+        None,
+        None,
+        "",
+    )
+    contact = client.post(contacts(case), {"method": "电话", "outcome": "已联系"}, format="json").json()
+    schemas = json.loads(client.get(reverse("api-schema")).content)["components"]["schemas"]
+    case_schema = schemas["Case"]["properties"]
+    assert all(case_schema[name]["nullable"] for name in ("handler", "merged_into", "review_unit"))
+    assert {"$ref": "#/components/schemas/BlankEnum"} in case_schema["category"]["oneOf"]
+    assert schemas["BlankEnum"]["enum"] == [""]
+    assert contact["actor"] == alice.username and schemas["Contact"]["properties"]["actor"]["nullable"]
+
+
+def test_a_body_without_content_type_is_a_documented_415(make_case, alice, client_for):
+    """Found by the fuzzer: the 415 of a body that is neither JSON nor a form was not in the document."""
+    case = make_case()
+    client = client_for(alice)
+    response = client.generic("POST", transitions(case), b"--x\r\n\xb1wNB--x--\r\n", content_type="")
+    assert response.status_code == 415
+    assert response.json() == {"detail": "不支持请求中的媒体类型 “”。", "code": "unsupported_media_type"}
+    paths = json.loads(client.get(reverse("api-schema")).content)["paths"]
+    for path in (
+        "/api/v1/cases/",
+        "/api/v1/cases/{case_no}/transitions/",
+        "/api/v1/cases/{case_no}/contacts/",
+    ):
+        assert "415" in paths[path]["post"]["responses"], path
+    assert "415" not in paths["/api/v1/cases/"]["get"]["responses"]
+
+
+def test_the_api_answers_json_only(three_cases, alice, client_for):
+    """DRF's browsable HTML page (English) answered 500 on the list, which has no queryset for its
+    forms; the API now speaks JSON only, and a 404 that is not about a case does not claim to be."""
+    client = client_for(alice)
+    for response in (
+        client.get(CASES, HTTP_ACCEPT="text/html"),
+        client.get(detail(three_cases["c1"]), HTTP_ACCEPT="text/html"),
+    ):
+        assert response.status_code == 406
+        assert response.json() == {"detail": "无法满足Accept HTTP头的请求。", "code": "not_acceptable"}
+    response = client.get(CASES, {"format": "api"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "找不到请求的资源", "code": "not_found"}
+    assert case_nos(client.get(CASES, {"format": "json"})) == {
+        three_cases["c1"].case_no,
+        three_cases["c1kf"].case_no,
+    }
+
+
+def test_a_session_without_csrf_token_is_refused_in_chinese(alice, clock):
+    """The desk's session works for its own scripts with the CSRF token; without it DRF said
+    "CSRF Failed: CSRF cookie not set." in English."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(CASES, NEW_COMPLAINT, format="json")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "CSRF 校验失败 (CSRF cookie not set.): 请刷新页面后重试; 系统对接请使用令牌 (Token) 认证",
+        "code": "permission_denied",
+    }
+    assert not Case.objects.exists()
+    client.cookies["csrftoken"] = secret = "a" * 32
+    response = client.post(CASES, NEW_COMPLAINT, format="json", HTTP_X_CSRFTOKEN=secret)
+    assert response.status_code == 201, response.content
