@@ -344,21 +344,26 @@ class BulkPass:
         self.positions = positions
         self.today = dt.date.today()
         names = [f"c{i}" for i in range(width)]
-        reader = pacsv.open_csv(
-            source,
-            read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names, block_size=BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "error"),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
         records = 0
         total = 0
         if self.progress is not None:
             self.progress(self.batch, 0, 0)
         try:
+            # Opening reads the first block: a row of the wrong width there is found here already.
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=header_row, column_names=names, block_size=BLOCK_BYTES
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=lambda row: "error"
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
             for block in reader:
                 first = header_row + 1 + records
                 records += block.num_rows

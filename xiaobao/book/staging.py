@@ -351,9 +351,10 @@ class Stage:
         outcome_rows: Iterable[int] = (),
     ) -> Outcome:
         """Classify the staged rows against the current version and, when `commit` and anything
-        changed, write and commit the new version. `drop_rows`: row numbers staged but rejected
-        afterwards (a referential check, a conflict between rows sharing a key). `outcome_rows`:
-        rows whose own outcome the caller needs (the kept row of a record merged from several)."""
+        changed, write and commit the new version. `drop_rows`: row numbers rejected after staging
+        (a referential check, a conflict between rows sharing a key); rows never staged are ignored.
+        `outcome_rows`: rows whose own outcome the caller needs (the kept row of a record merged
+        from several)."""
         self._close_writers()
         try:
             outcome = self._finish(commit=commit, drop=sorted(set(drop_rows)), log_changes=log_changes)
@@ -416,7 +417,13 @@ class Stage:
         con = self.con
         staged = self.staged_sql(drop)
         if current is None:
-            outcome.created = self.count - len(drop)
+            outcome.created = self.count
+            if drop:
+                # Only the staged ones count: a record is dropped whole, with its rows that Python
+                # refused before staging (a bad cell beside a good row of the same key).
+                outcome.created -= con.sql(
+                    f"SELECT count(*) FROM {self.rows_sql()} WHERE _row IN (SELECT _row FROM _book_drop)"
+                ).fetchall()[0][0]
             if commit and outcome.created:
                 if drop:
                     outcome.version = self._write_version(f"SELECT * EXCLUDE (_row) FROM {staged}")

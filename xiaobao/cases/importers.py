@@ -65,6 +65,9 @@ CODE_LENGTH = Unit._meta.get_field("code").max_length
 UNIT_NAME_LENGTH = Unit._meta.get_field("name").max_length
 CASE_NO_LENGTH = Case._meta.get_field("case_no").max_length
 FUTURE_SLACK = dt.timedelta(minutes=5)
+# As in the API (cases.serializers.EARLIEST): an earlier date is a typing error, and one near the
+# year 1 cannot even be converted to UTC for storage.
+EARLIEST_RECEIVED = dt.date(2000, 1, 1)
 REPORT_CODES = 100
 
 # English glosses (data-formats.md) and common spellings, accepted besides the Chinese values.
@@ -413,6 +416,10 @@ class CaseImporter(Importer):
         received = row["received_at"]
         if received > self.now + FUTURE_SLACK:
             raise RowError("received_at", "受理时间不能晚于现在")
+        if received.date() < EARLIEST_RECEIVED:  # the local date: no conversion, which could overflow
+            raise RowError(
+                "received_at", f"受理时间 {received.date().isoformat()} 早于 2000-01-01, 请检查日期"
+            )
         closed = row.get("closed_at")
         if closed is not None:
             if closed < received:

@@ -7,6 +7,7 @@ row: a negative reach, or a reach above the population of the unit's region (the
 ReachLimit), refuses that row, with its number, column and reason; the other rows are imported.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -20,6 +21,17 @@ from xiaobao.lib.parsing import enum_parser, parse_amount, parse_date, parse_int
 from xiaobao.org.models import Unit
 
 CODE_LENGTH = Unit._meta.get_field("code").max_length
+_COST = Activity._meta.get_field("cost")
+COST_LIMIT = Decimal(10) ** (_COST.max_digits - _COST.decimal_places)
+
+
+def _cost(value: Any) -> Decimal:
+    """An amount that fits Activity.cost: a larger one is a column slip, and no database stores it."""
+    cost = parse_amount(value)
+    if abs(cost) >= COST_LIMIT:
+        raise ValueError(f"费用 {cost} 元超过上限 {COST_LIMIT - Decimal('0.01'):,} 元, 可能是列错位")
+    return cost
+
 
 MODE_ALIASES = {
     "offline": Mode.OFFLINE,
@@ -75,7 +87,7 @@ class EducationImporter(Importer):
                 "audience", ("受众", "受众群体"), enum_parser(Audience, aliases=AUDIENCE_ALIASES, name="受众")
             ),
             Column("reach", ("触达人数", "参与人数"), parse_int, required=True),
-            Column("cost", ("费用", "活动费用"), parse_amount),
+            Column("cost", ("费用", "活动费用"), _cost),
             Column("org_code", ("机构代码",), text_parser(max_length=CODE_LENGTH), required=True),
         ],
     )

@@ -28,11 +28,20 @@ class ErrorFileWriter:
         self.rows = 0
         self._workbook: Workbook | None = None
         self._sheet: Any = None
+        self._stale: set[int] = set()
 
     def _open(self) -> None:
+        from xiaobao.imports.engine import META_HEADERS, normalize_header
+
+        # A file that is itself an error file (fixed and imported again) has the three error
+        # columns of the previous round: they are dropped, not copied next to the new reasons.
+        self._stale = {i for i, cell in enumerate(self.header) if normalize_header(cell) in META_HEADERS}
         self._workbook = Workbook(write_only=True)
         self._sheet = self._workbook.create_sheet("错误明细")
-        self._sheet.append([*ERROR_COLUMNS, *(self._cell(v) for v in self.header)])
+        self._sheet.append([*ERROR_COLUMNS, *self._cells(self.header)])
+
+    def _cells(self, cells: Sequence[Any]) -> list[Any]:
+        return [self._cell(v) for i, v in enumerate(cells) if i not in self._stale]
 
     def _cell(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -46,7 +55,7 @@ class ErrorFileWriter:
     def write(self, row: int, columns: str, reasons: str, cells: Sequence[Any]) -> None:
         if self._workbook is None:
             self._open()
-        self._sheet.append([row, columns, self._cell(reasons), *(self._cell(v) for v in cells)])
+        self._sheet.append([row, columns, self._cell(reasons), *self._cells(cells)])
         self.rows += 1
 
     def close(self) -> str:

@@ -30,12 +30,17 @@ from xiaobao.org.models import Unit
 from xiaobao.training.models import Attendance, AttendanceSource, TrainingSession
 
 REF_LENGTH = TrainingSession._meta.get_field("ref").max_length
+SCORE_STEP = Decimal(1).scaleb(-Attendance._meta.get_field("score").decimal_places)
 
 
 def _score(value: Any) -> Decimal:
     score = parse_amount(value)
     if score < 0 or score > 100:
         raise ValueError("考试成绩应在 0 到 100 之间")
+    # Attendance.score keeps one decimal: 92.55 would be stored as 92.6 and differ from the file
+    # on every later import of it.
+    if score != score.quantize(SCORE_STEP):
+        raise ValueError(f"考试成绩最多一位小数, 实际为 {score}")
     return score
 
 

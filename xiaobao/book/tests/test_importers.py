@@ -415,6 +415,40 @@ def test_claims(policies, tmp_path, command):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_record_with_a_bad_row_is_counted_once_in_a_first_import(policies, tmp_path, command):
+    """Found by imports/tests/test_import_properties.py: in the first import of a table, the
+    vectorised pass subtracted a record's rows refused before staging from the rows it created, so
+    a record of one good and one bad row gave created = -1, and the batch could not be saved."""
+    rows = [
+        PREMIUM_HEADER_CN,
+        premium_row(1),
+        premium_row(2),
+        premium_row(2, received_date="昨天"),
+        premium_row(3),
+    ]
+
+    summary = run_cli(command, "premiums", write_csv(tmp_path / "premiums.csv", rows))
+
+    check_invariant(summary)
+    assert (summary["rows_read"], summary["created"], summary["rejected"]) == (4, 2, 2)
+    assert summary["records"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert [p["policy_no"] for p in stored("premiums")] == ["P000001", "P000003"]
+
+
+@pytest.mark.django_db
+def test_a_first_row_of_the_wrong_width_is_handed_to_the_framework(policies, tmp_path):
+    """Found by the same test: Arrow reads the first block when the reader opens, and a short row
+    there escaped as ArrowInvalid instead of handing the file to the framework."""
+    rows = [PREMIUM_HEADER_CN, [""], premium_row(1)]
+
+    summary = run_cli("book-import", "premiums", write_csv(tmp_path / "premiums.csv", rows))
+
+    assert engine_of(summary) == "framework"
+    assert (summary["rows_read"], summary["created"], summary["rejected"]) == (1, 1, 0)
+
+
+@pytest.mark.django_db
 def test_a_csv_whose_records_span_lines_is_handed_to_the_framework(tree, tmp_path):
     """Row numbers must be the reader's: a quoted line break or a blank line sends the file to the
     framework's row-by-row reader, with the same result."""

@@ -331,6 +331,26 @@ def test_statuses_and_dates_that_contradict_are_row_errors(tree, clock, tmp_path
 
 
 @pytest.mark.django_db
+def test_a_receipt_date_near_the_year_1_is_a_row_error_not_a_crash(tree, clock, tmp_path):
+    """Found by imports/tests/test_import_properties.py: 0001-01-01 00:00 in Shanghai is before the
+    year 1 in UTC, and storing it raised OverflowError; the API refuses dates before 2000 too."""
+    rows = [
+        ["工单号", "受理时间", "工单类型", "来源渠道", "机构代码", "投诉事由", "诉求内容"],
+        ["A", "0001-01-01", "投诉", "柜面", "C1", "其他", "x"],
+        ["B", "1999-12-31 23:59", "咨询", "柜面", "C1", "", "x"],
+        ["C", "2000-01-01", "咨询", "柜面", "C1", "", "x"],
+    ]
+    summary = run_import("cases", write_csv(tmp_path / "old.csv", rows))
+
+    assert (summary["created"], summary["rejected"]) == (1, 2), summary["errors"]
+    assert errors_by_row(summary) == {
+        2: [("受理时间", "受理时间 0001-01-01 早于 2000-01-01, 请检查日期")],
+        3: [("受理时间", "受理时间 1999-12-31 早于 2000-01-01, 请检查日期")],
+    }
+    assert list(Case.objects.values_list("case_no", flat=True)) == ["C"]
+
+
+@pytest.mark.django_db
 def test_queries_do_not_grow_with_rows_without_personal_data(tree, clock, tmp_path):
     def file(n: int, name: str) -> Path:
         rows = [["工单号", "受理时间", "工单类型", "来源渠道", "机构代码", "投诉事由", "诉求内容"]]

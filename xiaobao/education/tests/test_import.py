@@ -113,6 +113,28 @@ def test_negative_and_absurd_reach_are_refused_row_by_row(tree, personas, clock,
     assert len(refused) == 6
 
 
+def test_a_cost_too_large_for_the_column_is_a_row_error(tree, clock, tmp_path):
+    """Found by imports/tests/test_import_properties.py: parse_amount takes up to 10^13 yuan, but
+    Activity.cost holds 10 digits before the point. SQLite stored it and the next import crashed
+    reading it back; PostgreSQL refused the whole batch."""
+    rows = [
+        [*ROWS[0][:8], "12,345,678,901", "C1"],
+        [*ROWS[1][:8], "9,999,999,999.99", "C1"],
+    ]
+    path = write_csv(tmp_path / "cost.csv", [HEADER, *rows])
+    summary = run_import("education", path)
+    assert (summary["created"], summary["rejected"]) == (1, 1)
+    assert summary["errors"] == [
+        {
+            "row": 2,
+            "column": "费用",
+            "reason": "费用 12345678901.00 元超过上限 9,999,999,999.99 元, 可能是列错位",
+        }
+    ]
+    again = run_import("education", path)
+    assert (again["unchanged"], again["rejected"]) == (1, 1)
+
+
 def test_strict_mode_writes_nothing_when_a_row_is_bad(tree, clock, tmp_path):
     rows = [*ROWS, ["HD-005", "2024-05-01", "视频", "", "推文", "", "", "-1", "", "C1"]]
     summary, message = run_import_refused(

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
@@ -243,6 +244,22 @@ def test_a_formula_like_value_stays_text_in_the_error_file(tmp_path):
     summary = run("test_tickets", write_csv(tmp_path / "t.csv", rows))
 
     assert read_errors(summary["errors_file"])[0]["工单号"] == '=HYPERLINK("http://x")'
+
+
+@pytest.mark.django_db
+def test_an_error_file_imported_again_gets_fresh_error_columns_only(tmp_path):
+    """Found by test_import_properties: the previous round's 错误行号/错误列/错误原因 were copied
+    next to the new ones, so the second error file had two of each, the old ones stale."""
+    rows = [["错误行号", "错误列", "错误原因", *HEADER[:2]], [7, "受理时间", "旧的原因", "T1", "仍然不对"]]
+
+    summary = run("test_tickets", write_xlsx(tmp_path / "fixed.xlsx", rows))
+
+    workbook = openpyxl.load_workbook(summary["errors_file"], read_only=True)
+    header, row = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    assert header == ("错误行号", "错误列", "错误原因", "工单号", "受理时间")
+    assert row[:2] == (2, "受理时间") and row[3:] == ("T1", "仍然不对")
+    assert row[2] != "旧的原因"
 
 
 # ---------------------------------------------------------------- chunks

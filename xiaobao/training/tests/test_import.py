@@ -93,6 +93,20 @@ def test_a_later_score_updates_the_attendance(tmp_path, personas, session):
     assert session.attendance.get().score == 92
 
 
+def test_a_score_with_two_decimals_is_a_row_error_not_a_rounding(tmp_path, personas, session):
+    """Found by imports/tests/test_import_properties.py: Attendance.score keeps one decimal, so 92.55
+    was stored as 92.6 and every later import of the same sheet counted it as updated."""
+    rows = [HEADER, [session.ref, "handler_in", "", "", "92.55"], [session.ref, "officer_in", "", "", "92.5"]]
+    path = write_csv(tmp_path / "a.csv", rows)
+    summary = run_import("training_attendance", path)
+    assert (summary["created"], summary["rejected"]) == (1, 1)
+    assert summary["errors"] == [
+        {"row": 2, "column": "考试成绩", "reason": "考试成绩最多一位小数, 实际为 92.55"}
+    ]
+    again = run_import("training_attendance", path)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
+
+
 def test_a_session_not_yet_held_cannot_take_attendance(tmp_path, personas, make_session):
     later = make_session(held_on=dt.date(2024, 12, 1))
     summary = run_import(
