@@ -315,8 +315,11 @@ def kpi_records(
         if table == "cases":
             return {"table": table, "rows": [], "columns": [], "total": 0}
         columns = [c for c in RECORD_COLUMNS[BASE_TABLES[table]] if c in rows.columns] + ["in_numerator"]
-        listed = rows.select(*columns).order_by(columns[0]).limit(PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         total = backends.fetch(con, rows.aggregate(n=rows.count())).column("n")[0].as_py()
+        pages = max(1, -(-total // PAGE_SIZE))
+        # Past the last page (?page=999…, more than any offset holds) means the last page, as the desk's.
+        page = min(page, pages)
+        listed = rows.select(*columns).order_by(columns[0]).limit(PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         data = backends.fetch(con, listed).to_pylist()
     finally:
         sources.close()
@@ -328,7 +331,7 @@ def kpi_records(
         "rows": [[row[c] for c in columns] for row in data],
         "total": total,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": pages,
     }
 
 

@@ -32,6 +32,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             built = {"tree": tree, "people": people, "dir": data}
             for side in ("A", "B"):
                 built[side] = w.build_side(side, tree, people)
+            w.build_book(data.parent)
             yield built
         finally:
             transaction.set_rollback(True)

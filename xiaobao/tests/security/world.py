@@ -434,5 +434,21 @@ def _imports(side, unit, officer, tiny) -> dict:
     return {"book_job": job}
 
 
+def build_book(folder) -> None:
+    """A few policies of each unit in the book (the Parquet store), marked like the records."""
+    from xiaobao.book.tests.helpers import POLICY_HEADER, policy_row, run_cli
+    from xiaobao.imports.tests.files import write_csv
+
+    rows = [POLICY_HEADER]
+    for n, side in enumerate("AABB", start=1):
+        code = "C1" if side == "A" else "C2"
+        rows.append(
+            policy_row(
+                n, org_code=code, product_name=f"{MARKS[side]}终身寿险", agent_code=f"{MARKS[side]}{n}"
+            )
+        )
+    run_cli("book-import", "policies", write_csv(folder / "security-policies.csv", rows))
+
+
 def zip_names(data: bytes) -> list[str]:
     return zipfile.ZipFile(io.BytesIO(data)).namelist()
