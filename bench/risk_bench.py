@@ -10,7 +10,10 @@
    phone and agents' ordinary customers (decoys), and planted rings: 5–20 policyholders with a
    proxy's phone and/or one to three payee accounts, mostly full refunds through 委托代办, some with
    template complaint letters (varied years, amounts, products and a swapped sentence), within a
-   few weeks.
+   few weeks. Addresses (drawn from a generator of their own, so every other column is what it was
+   without them): most policyholders give their own, families share their home's, dormitories and
+   villages are shared by 3–10 strangers (decoys), branch offices' addresses by hundreds (hubs), and
+   further rings share only a proxy's mailing address.
 2. Runs find_clusters on the whole table (one process, this machine) and reports wall time and
    peak resident memory; precision and recall of ring membership counted by policy: a policy is
    predicted when it is in a cluster scoring at least the alert score.
@@ -95,6 +98,21 @@ def generate(n_surrenders: int, n_complaints: int, seed: int):
         applicant_phone[at] = f"home{k}"
         phone[at] = f"home{k}"
     policy = np.char.add("P", np.arange(n).astype(str)).astype(object)
+    # Addresses, from their own generator: a policyholder's home (60 % give one), a family's shared
+    # home, branch offices given by hundreds.
+    place = np.random.default_rng(seed + 1000)
+    address = np.char.add("addr", holder.astype(str)).astype(object)
+    address[place.random(n) >= 0.6] = None
+    homes = pd.Series(applicant_phone, dtype=object).fillna("").astype(str)
+    is_home = homes.str.startswith("home").to_numpy()
+    address[is_home] = ("addr-" + homes[is_home]).to_numpy()
+    for k in range(5):
+        at = place.choice(n, int(place.integers(200, 1000)), replace=False)
+        address[at] = f"office{k}"
+    # Dormitories and villages: 3–10 unrelated policyholders at one address, ordinary surrenders.
+    for k in range(n // 1000):
+        at = place.choice(n, int(place.integers(3, 11)), replace=False)
+        address[at] = f"dorm{k}"
     # Planted rings.
     ring_policies = set()
     ring_rows = []
@@ -120,6 +138,16 @@ def generate(n_surrenders: int, n_complaints: int, seed: int):
         full[at] = rng.random(size) < 0.85
         day[at] = start + int(rng.integers(0, 950)) + rng.integers(0, 45, size).astype("timedelta64[D]")
         ring_rows.append(at)
+    # Rings linked by a proxy's mailing address alone (their own phones, accounts and payees).
+    for r in range(max(n // 20000, 2)):
+        size = int(place.integers(5, 21))
+        at = free[cursor : cursor + size]
+        cursor += size
+        ring_policies.update(policy[at])
+        address[at] = f"ringaddr{r}"
+        proxy[at] = place.random(size) < 0.9
+        full[at] = place.random(size) < 0.85
+        day[at] = start + int(place.integers(0, 950)) + place.integers(0, 45, size).astype("timedelta64[D]")
     surrenders = pd.DataFrame(
         {
             "source": "S",
@@ -142,6 +170,8 @@ def generate(n_surrenders: int, n_complaints: int, seed: int):
             "payee_name_m": "",
             "agent": agent,
             "agent_m": "",
+            "address": address,
+            "address_m": "",
             "text": None,
         }
     )
@@ -201,6 +231,8 @@ def generate(n_surrenders: int, n_complaints: int, seed: int):
             "payee_name_m": "",
             "agent": None,
             "agent_m": "",
+            "address": None,
+            "address_m": "",
             "text": texts,
         }
     )
@@ -229,7 +261,7 @@ def networkx_components(records: pd.DataFrame) -> int:
 
     graph = nx.Graph()
     graph.add_nodes_from(range(len(records)))
-    for column in ("phone", "applicant_phone", "account", "payee_name", "policy_no"):
+    for column in ("phone", "applicant_phone", "account", "payee_name", "address", "policy_no"):
         values = records[column].to_numpy()
         for rid, value in enumerate(values):
             if value is not None and value == value and value != "":

@@ -53,12 +53,12 @@ def test_a_ring_linked_by_an_address_alone_is_found_and_explained():
     assert cluster.links == [{"kind": "address", "token": "addr", "masked": "山东省青岛市****", "holders": 4}]
 
 
-def test_an_address_counts_half_a_phone_in_the_score():
-    by_address = find_clusters(frame(holders(7, address="addr", address_m="济南市****")))[0]
-    by_account = find_clusters(frame(holders(7, account="acc", account_m="****6789")))[0]
-    # Seven policyholders on one account: shared = (7 - 1) / 9; on one address they count as 3.5.
+def test_an_address_counts_three_quarters_of_an_account_in_the_score():
+    by_address = find_clusters(frame(holders(7, address="addr", address_m="济南市****", proxy=True)))[0]
+    by_account = find_clusters(frame(holders(7, account="acc", account_m="****6789", proxy=True)))[0]
+    # Seven policyholders on one account: shared = (7 - 1) / 9; on one address they count as 5.25.
     assert by_account.features["shared"] == round(6 / 9, 3)
-    assert by_address.features["shared"] == round(2.5 / 9, 3)
+    assert by_address.features["shared"] == round(4.25 / 9, 3)
     assert by_address.score < by_account.score
 
 
@@ -71,24 +71,40 @@ def test_an_address_shared_by_more_policyholders_than_the_cap_links_nothing():
 
 
 def test_a_branch_address_does_not_glue_two_rings_together():
-    ring_a = holders(4, prefix="a", account="acc-a")
-    ring_b = holders(4, prefix="b", account="acc-b")
+    ring_a = holders(4, prefix="a", account="acc-a", proxy=True)
+    ring_b = holders(4, prefix="b", account="acc-b", proxy=True)
     for row in ring_a[:1] + ring_b[:1]:
         row["address"] = "office"
-    office = holders(60, prefix="o", address="office")
+    office = holders(60, prefix="o", address="office", proxy=True)
     clusters = find_clusters(frame(ring_a + ring_b + office))
     assert sorted(c.holders for c in clusters) == [4, 4]
 
 
 def test_blank_and_missing_addresses_never_link_nor_two_policyholders_alone():
-    rows = holders(5, prefix="e", address="") + holders(5, prefix="n", address=None)
-    rows += holders(5, prefix="f", address=float("nan"))
-    rows += holders(2, prefix="c", address="couple") + [record(policy_no="C9", holder="c0", address="couple")]
+    rows = holders(5, prefix="e", address="", proxy=True) + holders(5, prefix="n", address=None, proxy=True)
+    rows += holders(5, prefix="f", address=float("nan"), proxy=True)
+    rows += holders(2, prefix="c", address="couple", proxy=True)
+    rows.append(record(policy_no="C9", holder="c0", address="couple", proxy=True))
     assert find_clusters(frame(rows), RingConfig(min_holders=2)) == []
 
 
+def test_an_address_links_only_where_third_parties_applied_from_it():
+    """A block of flats or a village: strangers at one address surrendering on their own (at the
+    counter, paid to themselves) are no ring, and a ring member living there does not pull the
+    neighbours into the ring."""
+    flats = holders(8, prefix="f", address="flats", address_m="山东省潍坊市****")
+    ring = holders(5, prefix="r", account="acc", account_m="****6789", proxy=True, full_refund=True)
+    ring[0]["address"] = "flats"
+    assert find_clusters(frame(flats)) == []
+    [cluster] = find_clusters(frame(flats + ring))
+    assert cluster.policy_nos == [f"R{i}" for i in range(5)]
+    # Paid to someone else is a third party too.
+    paid = holders(3, prefix="p", address="flats", payee_differs=True)
+    assert find_clusters(frame(flats + paid))[0].holders == 11
+
+
 def test_a_complainant_at_the_ring_address_joins_the_ring():
-    rows = holders(3, address="addr", address_m="山东省青岛市****")
+    rows = holders(3, address="addr", address_m="山东省青岛市****", proxy=True)
     rows.append(
         record(source="C", case_no="TS1", holder="complainant", address="addr", address_m="山东省青岛市****")
     )
