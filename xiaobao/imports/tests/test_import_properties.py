@@ -263,7 +263,8 @@ FULLWIDTH = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
 
 @st.composite
 def hostile_files(draw, kind: str) -> dict[str, Any]:
-    """A table (header and rows of cells) for `kind`, with what the engine should count."""
+    """A table for `kind`: junk lines, a header, rows of text cells, and the spec column under
+    each header cell (None for an extra one)."""
     spec = importer_for(kind).spec
     build = VALID_ROWS[kind]
     header: list[str] = []
