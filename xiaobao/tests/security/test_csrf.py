@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from xiaobao.accounts.models import Role
+from xiaobao.accounts.tests.test_permission_matrix import MATRIX
 from xiaobao.tests.security.crawl import (
     changed,
     fingerprint,
@@ -32,11 +33,15 @@ CRAWLERS = [(Role.ADMIN, "A"), (Role.OFFICER, "A"), (Role.UNIT_HEAD, "A"), ("sub
 def crawl(world, django_db_blocker):
     """{(url, role): (status, Page)} of every GET page for every crawler, and the POST forms found."""
     pages, forms = {}, {}
+    rows = matrix_urls(world["A"], "get")
+    # The other roles' pages differ from the administrator's on records only (a plan to decide, opinions
+    # to answer): they read the record pages.
+    records = [row for row in rows if MATRIX[row[0]][0](world["A"])]
     with django_db_blocker.unblock():
         for key in CRAWLERS:
             client = Client()
             client.force_login(world["people"][key])
-            for _name, url, _method in matrix_urls(world["A"], "get"):
+            for _name, url, _method in rows if key[0] == Role.ADMIN else records:
                 response = client.get(url)
                 if not is_html(response):
                     continue
@@ -65,7 +70,7 @@ def test_every_post_form_on_every_page_carries_the_token(crawl):
                 missing.append(f"{role} {url}: form → {form.action or url} has no csrfmiddlewaretoken")
     assert not missing, "\n".join(missing)
     # The crawl saw the product, not an error page: the matrix's pages and their forms.
-    assert len(pages) >= 60 and post_forms >= 150, (len(pages), post_forms)
+    assert len(pages) >= 100 and post_forms >= 100, (len(pages), post_forms)
     assert len(crawl["forms"]) >= 50
 
 
