@@ -6,6 +6,5 @@ from xiaobao.retention.services import retention_daily
 
 def run() -> dict[str, int]:
     done = retention_daily()
-    if done is None:
-        return {}
-    return {"retention_removed": sum(r.get("count", 0) for r in done.results.values())}
+    removed = sum(r.get("count", 0) for r in done.results.values()) if done is not None else 0
+    return {"retention_removed": removed} if removed else {}
