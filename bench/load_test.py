@@ -46,6 +46,9 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 TMP = RESULTS / "tmp"
 VENV = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(BENCH))
+from cases_list import cpu_pressure, pct  # noqa: E402  (the same machine reading and percentile)
+
 PASSWORD = "Bench@Load-2024"
 WORKABLE = ["登记", "受理", "处理中", "暂停"]  # accept / start / pause / resume cycle through these
 KF_UNITS = [f"8637{i:02d}KF" for i in range(1, 7)]
@@ -75,7 +78,6 @@ def configure_env(args) -> dict:
 
 def code_root(args) -> tuple[Path, str]:
     if args.snapshot:
-        sys.path.insert(0, str(BENCH))
         import cases_list
 
         path = cases_list.snapshot()
@@ -194,14 +196,6 @@ def database_facts(args) -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------------------------
 # Machine
 # ----------------------------------------------------------------------------------------------
-
-
-def cpu_pressure() -> str:
-    try:
-        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-        return line.split("avg60=")[1].split()[0] + " %"
-    except (OSError, IndexError):
-        return "?"
 
 
 def machine() -> list[tuple[str, str]]:
@@ -323,13 +317,6 @@ def stop(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------------------------------------
 # Results
 # ----------------------------------------------------------------------------------------------
-
-
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))
-    return ordered[k]
 
 
 def step_rows(raw: list, since: float | None = None) -> tuple[list[dict], dict, float]:
