@@ -58,8 +58,7 @@ def _blank(data: pa.Table, columns: list[str], mask: pa.ChunkedArray, salt: byte
 
 
 def _is_in(data: pa.Table, column: str, tokens: set[str]) -> pa.ChunkedArray:
-    if not tokens:
-        return pa.chunked_array([pa.array([False] * len(data))])
+    tokens = {token for token in tokens if token}  # a blank token is nobody: it must match nothing
     return pc.fill_null(pc.is_in(data.column(column), pa.array(sorted(tokens), pa.string())), False)
 
 
@@ -100,7 +99,7 @@ def _applicant(data: pa.Table, tokens: dict[str, str]) -> pa.ChunkedArray:
             _is_in(data, "applicant_name_token", {tokens["name"]}),
             _is_in(data, "applicant_phone_token", {tokens["phone"]}),
         )
-    return _is_in(data, "applicant_id_no_token", set())
+    return _is_in(data, "applicant_id_no_token", set())  # nothing to know them by: no rows
 
 
 def store_erase(tokens: dict[str, str]) -> dict[str, int]:
@@ -116,9 +115,7 @@ def store_erase(tokens: dict[str, str]) -> dict[str, int]:
                 data = pq.read_table(part)
                 if table == "policies":
                     applicant = _applicant(data, tokens)
-                    insured = _is_in(
-                        data, "insured_id_no_token", {tokens["id_no"]} if tokens.get("id_no") else set()
-                    )
+                    insured = _is_in(data, "insured_id_no_token", {tokens.get("id_no")})
                     hits = pc.sum(pc.or_(applicant, insured)).as_py() or 0
                     if not hits:
                         continue
@@ -129,11 +126,7 @@ def store_erase(tokens: dict[str, str]) -> dict[str, int]:
                 else:
                     mine = pc.or_(
                         _is_in(data, "policy_no", held),
-                        _is_in(
-                            data,
-                            "payee_account_token",
-                            {tokens["account"]} if tokens.get("account") else set(),
-                        ),
+                        _is_in(data, "payee_account_token", {tokens.get("account")}),
                     )
                     hits = pc.sum(mine).as_py() or 0
                     if not hits:

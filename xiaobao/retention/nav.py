@@ -1,14 +1,14 @@
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.accounts.context import MANAGE
-from xiaobao.accounts.models import Role
+from xiaobao.retention.access import can_read
 
 # (url name, label, who sees it, menu): the administrators, officers and auditors, in the 「管理」 menu.
 NAV = [
     (
         "retention-index",
         _("保存期限"),
-        lambda user: bool(set(user.roles) & {Role.ADMIN, Role.OFFICER, Role.AUDITOR}),
+        can_read,
         MANAGE,
     )
 ]

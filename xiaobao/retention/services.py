@@ -14,8 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, TextField, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,23 +101,25 @@ def _case_personal(cutoff: dt.datetime, *, dry_run: bool, actor) -> int:
     return count
 
 
+def _remove_files(due, field: str, **changes) -> int:
+    """Blank the file column of the due rows (with any other changes) in one update, then delete their
+    files: a run stopped in between leaves files nothing points at, never rows pointing at nothing."""
+    rows = list(due.values_list("pk", field))
+    with transaction.atomic():
+        due.model.objects.filter(pk__in=[pk for pk, _path in rows]).update(**{field: ""}, **changes)
+    for _pk, path in rows:
+        Path(path).unlink(missing_ok=True)
+    return len(rows)
+
+
 def _import_errors(cutoff: dt.datetime, *, dry_run: bool, actor) -> int:
     from xiaobao.imports.models import ImportBatch
 
     due = ImportBatch.objects.filter(finished_at__lt=cutoff).exclude(errors_file="")
     if dry_run:
         return due.count()
-    count = 0
-    for batch in due.only("pk", "errors_file", "details"):
-        path = Path(batch.errors_file)
-        with transaction.atomic():
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                errors_file="",
-                details={**(batch.details or {}), "errors_file_removed": timezone.now().isoformat()},
-            )
-        path.unlink(missing_ok=True)
-        count += 1
-    return count
+    note = Value(" (错误文件已按保存期限删除)")
+    return _remove_files(due, "errors_file", message=Concat("message", note, output_field=TextField()))
 
 
 def _report_files(cutoff: dt.datetime, *, dry_run: bool, actor) -> int:
@@ -126,15 +128,9 @@ def _report_files(cutoff: dt.datetime, *, dry_run: bool, actor) -> int:
     due = ReportJob.objects.filter(finished_at__lt=cutoff).exclude(file_path="")
     if dry_run:
         return due.count()
-    count = 0
-    for job in due.only("pk", "file_path"):
-        with transaction.atomic():
-            ReportJob.objects.filter(pk=job.pk).update(
-                file_path="", message=_("报告文件已按保存期限删除, 可按所引用的指标快照重新生成")
-            )
-        Path(job.file_path).unlink(missing_ok=True)
-        count += 1
-    return count
+    return _remove_files(
+        due, "file_path", message=_("报告文件已按保存期限删除, 可按所引用的指标快照重新生成")
+    )
 
 
 def _notifications(cutoff: dt.datetime, *, dry_run: bool, actor) -> int:

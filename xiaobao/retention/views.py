@@ -1,22 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xiaobao.accounts import access
-from xiaobao.accounts.models import Role
+from xiaobao.retention.access import require_read
 from xiaobao.retention.forms import RuleForm
 from xiaobao.retention.models import RetentionRule, RetentionRun, RunTrigger
 from xiaobao.retention.services import retention_run, rule_update, rules_ensure
-
-READERS = {Role.ADMIN, Role.OFFICER, Role.AUDITOR}
-
-
-def _require_read(user) -> None:
-    if not set(user.roles) & READERS:
-        raise PermissionDenied(_("仅系统管理员、消保专员和审计人员可以查看保存期限"))
 
 
 def _page(request, forms=None, status=200):
@@ -36,14 +29,14 @@ def _page(request, forms=None, status=200):
 
 @login_required
 def retention_index(request):
-    _require_read(request.user)
+    require_read(request.user)
     return _page(request)
 
 
 @login_required
 @require_POST
 def retention_rule(request, pk: int):
-    _require_read(request.user)
+    require_read(request.user)
     access.require_admin(request.user)
     rule = get_object_or_404(RetentionRule, pk=pk)
     form = RuleForm(request.POST, prefix=f"r{rule.pk}")
@@ -63,7 +56,7 @@ def retention_rule(request, pk: int):
 @login_required
 @require_POST
 def retention_execute(request):
-    _require_read(request.user)
+    require_read(request.user)
     access.require_admin(request.user)
     dry_run = request.POST.get("dry_run") == "1"
     run = retention_run(trigger=RunTrigger.PAGE, actor=request.user, dry_run=dry_run, request=request)
