@@ -5,6 +5,8 @@ Tree:  HQ 总公司 → BR 分公司 → C1 中心支公司 (→ C1KF 部门)
 Objects under test live in C1. "inside" personas sit in C1 (or above it); "outside" ones in C2.
 """
 
+from contextlib import contextmanager
+
 import pytest
 
 from xiaobao.accounts.models import Role, User
@@ -14,22 +16,29 @@ from xiaobao.org.services import unit_save
 PASSWORD = "Test-Passw0rd!"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_data_dir(settings, tmp_path):
-    """Every test gets its own data folder, so keys and files never leak between tests."""
+@contextmanager
+def isolated_data_dir(settings, root):
+    """A data folder of its own under `root` (keys, files), and a fast password hasher, for a while."""
     from xiaobao.privacy import keys
     from xiaobao.privacy.services import _unwrap_dek
 
     # Tests create dozens of users; the production hasher is slow on purpose, so swap it here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.DATA_DIR = tmp_path / "data"
-    settings.FIELD_KEY_FILE = tmp_path / "data" / "keys" / "field.key"
-    settings.MEDIA_ROOT = tmp_path / "data" / "media"
+    settings.DATA_DIR = root / "data"
+    settings.FIELD_KEY_FILE = root / "data" / "keys" / "field.key"
+    settings.MEDIA_ROOT = root / "data" / "media"
     keys.clear_caches()
     _unwrap_dek.cache_clear()
     yield
     keys.clear_caches()
     _unwrap_dek.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(settings, tmp_path):
+    """Every test gets its own data folder, so keys and files never leak between tests."""
+    with isolated_data_dir(settings, tmp_path):
+        yield
 
 
 def make_unit(code, name, level, parent=None) -> Unit:

@@ -5,6 +5,7 @@ import pytest
 from django.db import transaction
 from django.test.utils import override_settings
 
+from xiaobao.conftest import isolated_data_dir
 from xiaobao.tests.security import world as w
 
 
@@ -48,15 +49,5 @@ def _isolated_data_dir(request, settings, tmp_path):
     if "world" in request.fixturenames:
         yield
         return
-    from xiaobao.privacy import keys
-    from xiaobao.privacy.services import _unwrap_dek
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.DATA_DIR = tmp_path / "data"
-    settings.FIELD_KEY_FILE = tmp_path / "data" / "keys" / "field.key"
-    settings.MEDIA_ROOT = tmp_path / "data" / "media"
-    keys.clear_caches()
-    _unwrap_dek.cache_clear()
-    yield
-    keys.clear_caches()
-    _unwrap_dek.cache_clear()
+    with isolated_data_dir(settings, tmp_path):
+        yield
