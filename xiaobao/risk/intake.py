@@ -12,14 +12,16 @@ id) joined with the active entries as an Arrow table; no Python loop over rows.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
-import duckdb
-import pyarrow as pa
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from xiaobao.risk.models import HitSource, WatchEntry, WatchKind, WatchlistHit, WatchlistRowHit
 from xiaobao.risk.watchlist import CUSTOMER_FIELDS
+
+if TYPE_CHECKING:  # imported where used: this module loads with every command (risk's ready())
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,9 @@ def stored_flags(case) -> list[WatchEntry]:
 # ---------------------------------------------------------------- book rows
 
 
-def _watch_table(kinds: set[str], *, entry: WatchEntry | None = None) -> pa.Table | None:
+def _watch_table(kinds: set[str], *, entry: WatchEntry | None = None) -> "pa.Table | None":
+    import pyarrow as pa
+
     listed = WatchEntry.objects.filter(active=True, kind__in=kinds)
     if entry is not None:
         listed = listed.filter(pk=entry.pk)
@@ -175,6 +179,8 @@ def book_row_hits(
             else "(SELECT NULL::VARCHAR AS policy_no, NULL::VARCHAR AS org_code WHERE false)"
         )
         rows_sql = f"SELECT r.*, p.org_code FROM ({rows_sql}) r LEFT JOIN {unit_sql} p USING (policy_no)"
+    import duckdb
+
     con = duckdb.connect()
     try:
         con.register("watch", watch)

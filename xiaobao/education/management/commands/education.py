@@ -11,6 +11,9 @@ from xiaobao.org.models import Unit
 
 
 class Command(BaseCommand):
+    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
+    # runs them, the server runs them at start.
+    requires_system_checks: list[str] = []
     help = "金融教育统计: xiaobao education stats --year Y [--unit CODE] [--format json|table]"
 
     def add_arguments(self, parser):

@@ -21,6 +21,9 @@ def _date(value: str, name: str) -> dt.date:
 
 
 class Command(BaseCommand):
+    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
+    # runs them, the server runs them at start.
+    requires_system_checks: list[str] = []
     help = (
         "消保审查统计: xiaobao reviews stats [--year Y | --from D --to D] [--unit CODE] "
         "[--by type|unit|month] [--format json|table]"

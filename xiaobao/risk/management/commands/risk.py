@@ -15,6 +15,9 @@ from xiaobao.risk import monitor, rings
 
 
 class Command(BaseCommand):
+    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
+    # runs them, the server runs them at start.
+    requires_system_checks: list[str] = []
     help = "退保风险监测: scan 识别疑似退保黑产团伙; surrenders 输出月度退保序列及异常"
 
     def add_arguments(self, parser):

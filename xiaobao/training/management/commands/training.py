@@ -15,6 +15,9 @@ def _tally(t) -> dict:
 
 
 class Command(BaseCommand):
+    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
+    # runs them, the server runs them at start.
+    requires_system_checks: list[str] = []
     help = "员工培训: coverage 输出年度培训覆盖率 (按机构、按角色), --untrained 列出未参训人员"
 
     def add_arguments(self, parser):
