@@ -107,14 +107,19 @@ def _value_type(table: str, name: str) -> str:
     return duck_type(SCHEMAS[table].field(name).type)
 
 
-def field_sql(table: str, f: Field, raw: str | None) -> tuple[str, str]:
+def field_sql(table: str, f: Field, raw: str | None, typed: str | None = None) -> tuple[str, str]:
     """(the typed value of raw cell `raw`, TRUE when that is certainly what the Python parser makes
     of the cell). `raw` is None when the file lacks the column. Cells reach here without surrounding
-    whitespace, U+FFFD or NUL (the row check sends those to Python)."""
+    whitespace, U+FFFD or NUL (the row check sends those to Python).
+
+    `typed`: the name under which the caller computes the value; the check then reads that column
+    instead of parsing the cell a second time (block_sql). Without it, the check repeats the value's
+    expression."""
     target = _value_type(table, f.name)
     if raw is None:
         return f"NULL::{target}", "true"
     value = f"NULLIF({raw}, '')"
+    parsed: str | None = None  # the value's expression, for the types whose check is "it parsed"
     if f.type == "text":
         ok = f"length({raw}) <= {f.max_length}" if f.max_length else "true"
     elif f.type == "personal":
@@ -137,31 +142,33 @@ def field_sql(table: str, f: Field, raw: str | None) -> tuple[str, str]:
         value = f"CASE WHEN {raw} IN {_in(f.choices)} THEN {raw}" + (
             f" ELSE CASE lower({raw}) {mapped} END END" if mapped else " END"
         )
-        ok = f"({value}) IS NOT NULL"
+        parsed = value
     elif f.type == "date":
         shape = (
             f"regexp_full_match({raw}, "
             "'(19|20)[0-9]{2}(-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2}|[0-9]{4})')"
         )
         value = f"CASE WHEN {shape} THEN try_strptime({raw}, ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d'])::DATE END"
-        ok = f"({value}) IS NOT NULL"
+        parsed = value
     elif f.type == "int":
         value = f"CASE WHEN regexp_full_match({raw}, '-?[0-9]{{1,9}}') THEN {raw}::INTEGER END"
-        ok = f"({value}) IS NOT NULL"
+        parsed = value
     elif f.type == "amount":
         value = (
             f"CASE WHEN regexp_full_match({raw}, '-?[0-9]{{1,13}}(\\.[0-9]{{1,2}})?') "
             f"THEN {raw}::DECIMAL(18, 2) END"
         )
-        ok = f"({value}) IS NOT NULL"
+        parsed = value
     elif f.type == "bool":
         value = (
             f"CASE WHEN lower({raw}) IN {_in(sorted(TRUE_WORDS))} THEN true "
             f"WHEN lower({raw}) IN {_in(sorted(FALSE_WORDS))} THEN false END"
         )
-        ok = f"({value}) IS NOT NULL"
+        parsed = value
     else:  # pragma: no cover - FORMATS uses only the types above
         raise ValueError(f.type)
+    if parsed is not None:
+        ok = f"{typed} IS NOT NULL" if typed else f"({parsed}) IS NOT NULL"
     empty = f"{raw} = ''"
     ok = f"(NOT ({empty}) AND {ok})" if f.required else f"({empty} OR {ok})"
     return f"(CASE WHEN {empty} THEN NULL ELSE {value} END)::{target}", ok
@@ -169,18 +176,19 @@ def field_sql(table: str, f: Field, raw: str | None) -> tuple[str, str]:
 
 def block_sql(table: str, positions: dict[str, int]) -> str:
     """The query turning one block of raw cells (`_row`, c0, c1, … and the flags of cell_flags) into
-    the format's typed columns and `_ok`."""
+    the format's typed columns and `_ok`. Each cell is parsed once, in the inner query; the checks
+    of the outer one read the typed columns (parsing is most of the query's time)."""
     typed, oks = [], ["NOT _dirty"]
     for f in FORMATS[table]:
-        value, ok = field_sql(table, f, f"c{positions[f.name]}" if f.name in positions else None)
+        value, ok = field_sql(table, f, f"c{positions[f.name]}" if f.name in positions else None, f.name)
         typed.append(f"{value} AS {f.name}")
         if ok != "true":
             oks.append(ok)
     rules = " AND ".join(rule.sql for rule in RULES[table]) or "true"
+    names = ", ".join(f.name for f in FORMATS[table])
     return (
-        f"SELECT * EXCLUDE (_cells_ok), coalesce(_cells_ok AND ({rules}), false) AS _ok FROM ("
-        f"SELECT _row, _blank, coalesce({' AND '.join(oks)}, false) AS _cells_ok, "
-        f"{', '.join(typed)} FROM _book_block)"
+        f"SELECT _row, _blank, {names}, coalesce(({' AND '.join(oks)}) AND ({rules}), false) AS _ok "
+        f"FROM (SELECT *, {', '.join(typed)} FROM _book_block)"
     )
 
 

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from xiaobao.book.gcm import column_cipher
 from xiaobao.book.schema import PERSONAL
 from xiaobao.lib.masking import mask
 from xiaobao.privacy import keys
@@ -51,10 +51,10 @@ def seal_column(
     """Encrypt one column of plain values (NULL and "" stay NULL), each bound to its record's key
     (`record_keys`: the keys as text, see key_text).
 
-    One AEAD call per value is the price of per-value decryption; everything around the call
-    (nonces, associated data, the output array) is built by Arrow and numpy, so the loop is the
-    library's code. `key`: the store key, when the caller has it (threads other than the request's
-    should not open database connections of their own).
+    One AES-GCM encryption per value, with its own random nonce, is the price of per-value
+    decryption; xiaobao.book.gcm makes them for the whole column at once (the same bytes as one
+    AESGCM.encrypt per value). `key`: the store key, when the caller has it (threads other than the
+    request's should not open database connections of their own).
     """
     present = pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
     n = len(values)
@@ -63,21 +63,11 @@ def seal_column(
         return pa.nulls(n, pa.binary())
     subset_values = values.filter(present) if count < n else values
     subset_keys = record_keys.filter(present) if count < n else record_keys
-    step = keys.NONCE_BYTES
-    randomness = os.urandom(step * count)
-    nonces = [randomness[i : i + step] for i in range(0, step * count, step)]
-    prefix = np.empty((count, step + 1), dtype=np.uint8)
-    prefix[:, 0] = CIPHER_VERSION[0]
-    prefix[:, 1:] = np.frombuffer(randomness, dtype=np.uint8).reshape(count, step)
-    heads = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(step + 1), count, [None, pa.py_buffer(prefix.tobytes())]
+    nonces = np.frombuffer(os.urandom(keys.NONCE_BYTES * count), dtype=np.uint8).reshape(
+        count, keys.NONCE_BYTES
     )
     aads = pc.binary_join_element_wise(f"book:{table}:{column}:", subset_keys.cast(pa.string()), "")
-    aead = AESGCM(key or store_key())
-    sealed = map(
-        aead.encrypt, nonces, subset_values.cast(pa.binary()).to_pylist(), aads.cast(pa.binary()).to_pylist()
-    )
-    blobs = pc.binary_join_element_wise(heads.cast(pa.binary()), pa.array(list(sealed), pa.binary()), b"")
+    blobs = column_cipher(key or store_key()).seal(subset_values, aads, nonces, version=CIPHER_VERSION[0])
     if count == n:
         return blobs
     # Scatter back into place, NULL where there was no value.
@@ -133,37 +123,64 @@ def mask_column(kind: str, values: pa.Array) -> pa.Array:
     return pc.if_else(pc.greater(length, 4), join("****", tail(4), ""), pa.scalar("****"))
 
 
-def derive(table: str, plain: dict[str, pa.Array], token_key: bytes) -> dict[str, pa.Array]:
-    """`<col>_token` and `<col>_masked` for plain personal values (one array per personal column of
-    `table`). Each distinct value of a kind is hashed and masked once: a person named on several
-    rows, or as both applicant and insured, costs one HMAC. The HMAC is RFC 2104 with the key's
-    inner and outer states computed once (hashlib runs SHA-256 in OpenSSL); personal_token is the
-    same function, one value at a time."""
-    kinds = PERSONAL[table]
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+TOKEN_CHARS = 40  # personal_token keeps the first 40 hex digits
+
+
+def hmac_tokens(token_key: bytes, kind: str, values: pa.Array) -> pa.Array:
+    """personal_token(kind, v) for each v of `values` (normalised, non-empty, no NULL): HMAC-SHA256
+    (RFC 2104) with the key's inner and outer states computed once, so each value costs two
+    compressions and four calls into OpenSSL; the hex digits are written by numpy."""
     padded = token_key.ljust(HMAC_BLOCK, b"\x00")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    inner_copy, outer_copy = inner.copy, outer.copy
+
+    def digest(message: bytes) -> bytes:
+        h = inner_copy()
+        h.update(message)
+        o = outer_copy()
+        o.update(h.digest())
+        return o.digest()
+
+    n = len(values)
+    messages = pc.binary_join_element_wise(f"{kind}:", values.cast(pa.string()), "").cast(pa.binary())
+    raw = np.frombuffer(b"".join(map(digest, messages.to_pylist())), dtype=np.uint8)
+    half = raw.reshape(n, 32)[:, : TOKEN_CHARS // 2]
+    text = np.empty((n, TOKEN_CHARS), dtype=np.uint8)
+    text[:, 0::2] = _HEX[half >> 4]
+    text[:, 1::2] = _HEX[half & 0x0F]
+    offsets = np.arange(0, (n + 1) * TOKEN_CHARS, TOKEN_CHARS, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())])
+
+
+def derive(table: str, plain: dict[str, pa.Array], token_key: bytes) -> dict[str, pa.Array]:
+    """`<col>_token` and `<col>_masked` for plain personal values (one array per personal column of
+    `table`). Each distinct value of a kind is hashed and masked once: a person named on several
+    rows, or as both applicant and insured, costs one HMAC (hmac_tokens); personal_token is the
+    same function, one value at a time."""
+    kinds = PERSONAL[table]
     by_kind: dict[str, list[str]] = {}
     for column in plain:
         by_kind.setdefault(kinds[column], []).append(column)
     out: dict[str, pa.Array] = {}
     for kind, columns in by_kind.items():
-        arrays = [plain[c] for c in columns]
-        distinct = pc.unique(pa.concat_arrays(arrays)).drop_null()
-        distinct = distinct.filter(pc.not_equal(distinct, ""))
-        prefix = f"{kind}:".encode()
-
-        def token(value: str, prefix: bytes = prefix) -> str:
-            h = inner.copy()
-            h.update(prefix + value.encode())
-            o = outer.copy()
-            o.update(h.digest())
-            return o.hexdigest()[:40]
-
-        tokens = pa.array(list(map(token, distinct.to_pylist())), pa.string())
+        arrays = [plain[c].cast(pa.string()) for c in columns]
+        # One hash pass: the distinct values and, per row, which one it holds.
+        encoded = pc.dictionary_encode(pa.concat_arrays(arrays) if len(arrays) > 1 else arrays[0])
+        dictionary = encoded.dictionary
+        present = pc.not_equal(dictionary, "")
+        distinct = dictionary.filter(present)
+        # dictionary position → position in `distinct` ("" → NULL: no token, no mask)
+        kept = present.to_numpy(zero_copy_only=False)
+        places = np.cumsum(kept) - 1
+        slot = pa.array(places, mask=~kept).take(encoded.indices)
+        tokens = hmac_tokens(token_key, kind, distinct)
         masks = mask_column(kind, distinct)
+        at = 0
         for column, array in zip(columns, arrays, strict=True):
-            where = pc.index_in(array, value_set=distinct)
+            where = slot.slice(at, len(array))
+            at += len(array)
             out[f"{column}_token"] = tokens.take(where)
             out[f"{column}_masked"] = masks.take(where)
     return out
