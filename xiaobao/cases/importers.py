@@ -259,6 +259,7 @@ class _BulkInsert:
         columns = ", ".join(quote(f.column) for f in [*(fields[name] for name in names), *rest])
         placeholders = ", ".join(["%s"] * (len(names) + len(rest)))
         self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
     @staticmethod
     def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -285,14 +286,22 @@ class _BulkInsert:
         return None
 
     def insert(self, rows: list[list[Any]]) -> None:
-        """Insert `rows` (Python values in the order of `names`); the lists are adapted in place."""
+        """Insert `rows` (Python values in the order of `names`); the lists are adapted in place.
+
+        PostgreSQL takes them by COPY: one stream instead of a statement per row (executemany,
+        even pipelined, costs a round trip of parsing and planning per row)."""
         adapters, defaults = self.adapters, self.defaults
         for row in rows:
             for i, adapt in adapters:
                 row[i] = adapt(row[i])
             row += defaults
         with connection.cursor() as cursor:
-            cursor.executemany(self.sql, rows)
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.sql, rows)
 
 
 @register

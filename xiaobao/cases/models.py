@@ -6,6 +6,7 @@ xiaobao.cases.clocks and kept on the row so the desk can filter a million cases 
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaobao.lib.workdays import WorkCalendar
@@ -102,13 +103,19 @@ EVENT_LABELS = {
 
 class Case(models.Model):
     case_no = models.CharField(_("工单号"), max_length=64, unique=True)
-    kind = models.CharField(_("工单类型"), max_length=8, choices=CaseKind.choices, db_index=True)
+    # Indexes (see Meta): every index is paid on each insert, so none repeats the head of another,
+    # and a foreign key that is empty on most rows is indexed only where it is set.
+    kind = models.CharField(_("工单类型"), max_length=8, choices=CaseKind.choices)
     channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, db_index=True)
     status = models.CharField(
         _("状态"), max_length=8, choices=CaseStatus.choices, default=CaseStatus.REGISTERED
     )
     unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="cases"
+        "org.Unit",
+        verbose_name=_("责任机构"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -117,6 +124,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
+        db_index=False,
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -125,6 +133,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     policy_no = models.CharField(_("保单号"), max_length=64, blank=True, db_index=True)
     category = models.CharField(
@@ -167,6 +176,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     root_unit = models.ForeignKey(
         "org.Unit",
@@ -175,9 +185,10 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
-    root_agent_code = models.CharField(_("责任业务员"), max_length=32, blank=True, db_index=True)
-    root_product_code = models.CharField(_("涉及产品"), max_length=32, blank=True, db_index=True)
+    root_agent_code = models.CharField(_("责任业务员"), max_length=32, blank=True)
+    root_product_code = models.CharField(_("涉及产品"), max_length=32, blank=True)
 
     merged_into = models.ForeignKey(
         "self",
@@ -186,6 +197,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
+        db_index=False,
     )
     review_unit = models.ForeignKey(
         "org.Unit",
@@ -194,11 +206,17 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     review_requested_at = models.DateTimeField(_("核查申请时间"), null=True, blank=True)
     extra = models.JSONField(_("其他字段"), default=dict, blank=True)
     source_batch = models.ForeignKey(
-        "imports.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Optimistic locking: every write checks and bumps it, so a concurrent edit is refused, not lost.
     version = models.PositiveIntegerField(default=1)
@@ -214,6 +232,19 @@ class Case(models.Model):
             models.Index(fields=["unit", "status"], name="case_unit_status"),
             models.Index(fields=["handler", "status"], name="case_handler_status"),
             models.Index(fields=["kind", "received_at"], name="case_kind_received"),
+            *(
+                models.Index(
+                    fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"case_{name}_set"
+                )
+                for name in (
+                    "customer",
+                    "root_cause",
+                    "root_unit",
+                    "merged_into",
+                    "review_unit",
+                    "source_batch",
+                )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -235,6 +266,7 @@ class CaseEvent(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     action = models.CharField(_("操作"), max_length=32)
     from_status = models.CharField(_("原状态"), max_length=8, blank=True)
@@ -244,6 +276,9 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="caseevent_actor_set")
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.action}"
