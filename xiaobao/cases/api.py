@@ -12,9 +12,10 @@ import datetime as dt
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from django.urls import path, reverse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import Resolver404, path, re_path, resolve, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView
@@ -379,10 +380,33 @@ class SchemaView(SpectacularJSONAPIView):
         return api_exception_handler
 
 
+@csrf_exempt  # it changes nothing, and a token client POSTing to a wrong address needs the answer
+def api_unknown(request, rest: str = "") -> HttpResponse:
+    """Every other address under /api/v1/: JSON like every other API error, never the site's HTML
+    404. An address missing only its final slash is sent on with 308, which keeps the method and
+    the body (Django's APPEND_SLASH answers a POST with 301, which clients repeat as a GET)."""
+    slashed = request.path + "/"
+    try:
+        found = resolve(slashed)
+    except Resolver404:
+        found = None
+    if found is not None and found.func is not api_unknown:
+        query = request.META.get("QUERY_STRING", "")
+        response = JsonResponse(
+            {"detail": _("接口地址应以 / 结尾: %(path)s") % {"path": slashed}, "code": "redirect"}, status=308
+        )
+        response["Location"] = slashed + (f"?{query}" if query else "")
+        return response
+    return JsonResponse(
+        {"detail": _("接口不存在: %(path)s") % {"path": request.path}, "code": "not_found"}, status=404
+    )
+
+
 urlpatterns = [
     path("cases/", CaseListView.as_view(), name="api-cases"),
     path("cases/<str:case_no>/", CaseDetailView.as_view(), name="api-case-detail"),
     path("cases/<str:case_no>/transitions/", CaseTransitionView.as_view(), name="api-case-transitions"),
     path("cases/<str:case_no>/contacts/", CaseContactView.as_view(), name="api-case-contacts"),
     path("openapi.json", SchemaView.as_view(), name="api-schema"),
+    re_path(r"^(?P<rest>.*)$", api_unknown, name="api-unknown"),
 ]

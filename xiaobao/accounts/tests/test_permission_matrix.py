@@ -108,6 +108,7 @@ MATRIX = {
     "api-case-transitions": (lambda o: {"case_no": o["case"].case_no}, "post", post_to_object(400)),
     "api-case-contacts": (lambda o: {"case_no": o["case"].case_no}, "post", post_to_object(400)),
     "api-schema": (lambda o: {}, "get", page(ALL)),
+    "api-unknown": (lambda o: {"rest": "no-such-endpoint/"}, "get", lambda role, where: 404),
 }
 
 
@@ -204,6 +205,9 @@ def test_anonymous_users_are_sent_to_login(client, objects, name):
         assert response.status_code == 200
     elif name in ("set_language", "accounts-logout"):
         assert response.status_code == 302
+    elif name == "api-unknown":
+        assert response.status_code == 404  # no endpoint there for anyone: nothing to log in for
+        assert response.json()["code"] == "not_found"
     elif name.startswith("api-"):
         # The API answers a program, not a browser: 401 with a JSON body instead of a redirect.
         assert response.status_code == 401

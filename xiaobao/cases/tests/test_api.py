@@ -696,3 +696,27 @@ def test_a_session_without_csrf_token_is_refused_in_chinese(alice, clock):
     client.cookies["csrftoken"] = secret = "a" * 32
     response = client.post(CASES, NEW_COMPLAINT, format="json", HTTP_X_CSRFTOKEN=secret)
     assert response.status_code == 201, response.content
+
+
+# Addresses that are not endpoints
+
+
+def test_an_unknown_address_under_the_api_is_a_json_404(alice, client_for, clock):
+    for method in ("get", "post", "delete"):
+        response = getattr(client_for(alice), method)("/api/v1/no-such-thing/")
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == {"detail": "接口不存在: /api/v1/no-such-thing/", "code": "not_found"}
+
+
+def test_a_post_without_the_final_slash_is_sent_on_with_its_method_and_body(alice, client_for, clock):
+    """308, not Django's 301: a client repeats a 301 as a GET and the new case would be lost."""
+    client = client_for(alice)
+    response = client.post("/api/v1/cases?x=1", NEW_COMPLAINT, format="json")
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/cases/?x=1"
+    assert response.json()["code"] == "redirect"
+    assert not Case.objects.exists(), "nothing is written at the wrong address"
+    followed = client.post(response["Location"], NEW_COMPLAINT, format="json")
+    assert followed.status_code == 201
+    assert Case.objects.count() == 1
