@@ -236,10 +236,12 @@ class FileScan:
             with self.path.open("rb") as fh:
                 while chunk := fh.read(HASH_CHUNK):
                     digest.update(chunk)
-                    content = chunk.rstrip(b"\r\n\t ")
+                    count = chunk.count(b"\n")
+                    content = len(chunk.rstrip(b"\r\n\t "))
                     if content:
-                        content_lines = newlines + content.count(b"\n") + 1
-                    newlines += chunk.count(b"\n")
+                        # the newlines before the chunk's last content, plus its own line
+                        content_lines = newlines + count - chunk.count(b"\n", content) + 1
+                    newlines += count
         except OSError as exc:
             self._error = exc
             return
@@ -343,7 +345,10 @@ class BulkPass:
         header_row, width = self._header(source, read_as, delimiter)
         self.source = (source, encoding, delimiter)
         positions = {step.name: step.index for step in self.engine.steps if step.index >= 0}
-        large = path.stat().st_size >= SEALER_PROCESS_BYTES
+        # Sealing is Python (the token HMACs) and would wait for the GIL beside this thread's work; a
+        # table without personal columns only writes Parquet, which a thread does as well as a child
+        # (Arrow and DuckDB release the GIL) without starting interpreters and copying every batch.
+        large = path.stat().st_size >= SEALER_PROCESS_BYTES and bool(PERSONAL[self.table])
         self.stage = Stage(
             self.table, batch_id=self.batch.pk, supplied=positions, lock=self.lock, process=large
         )
@@ -361,7 +366,12 @@ class BulkPass:
             reader = pacsv.open_csv(
                 source,
                 read_options=pacsv.ReadOptions(
-                    skip_rows=header_row, column_names=names, block_size=BLOCK_BYTES
+                    skip_rows=header_row,
+                    column_names=names,
+                    block_size=BLOCK_BYTES,
+                    # With sealer processes on the other cores, Arrow's own threads only add the
+                    # cost of handing blocks over (a quarter more CPU for the same wall time).
+                    use_threads=not large,
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter, invalid_row_handler=lambda row: "error"
@@ -507,8 +517,13 @@ class BulkPass:
         con = self.stage.con
         keys = ", ".join(quoted(k) for k in self.key)
         groups: dict[tuple, list[int]] = {}
+        # Counting 64-bit hashes of the keys is cheaper than grouping the keys themselves with a
+        # list per group; the few candidates (true repeats, and any hash collision) are then grouped
+        # by their real keys.
         for *key, rows in con.sql(
-            f"SELECT {keys}, list(_row) FROM {staged} GROUP BY {keys} HAVING count(*) > 1"
+            f"WITH repeated AS (SELECT hash({keys}) AS h FROM {staged} GROUP BY h HAVING count(*) > 1) "
+            f"SELECT {keys}, list(_row) FROM {staged} WHERE hash({keys}) IN (SELECT h FROM repeated) "
+            f"GROUP BY {keys} HAVING count(*) > 1"
         ).fetchall():
             groups[tuple(key)] = rows
         keyed: dict[tuple, list[int]] = {}

@@ -31,6 +31,16 @@ STORE_KEY_NAME = "store"
 CIPHER_VERSION = b"\x01"  # the layout of xiaobao.privacy.keys.seal
 HMAC_BLOCK = 64  # SHA-256's block size, the length HMAC pads its key to
 
+try:
+    # CPython's own SHA-256: copying its state is a struct copy, where OpenSSL's allocates a context,
+    # so a token costs 0.9 µs instead of 1.2 (the same digest; test_gcm checks against hmac).
+    from _sha256 import sha256 as _sha256  # Python 3.11
+except ImportError:  # pragma: no cover - other Pythons
+    try:
+        from _sha2 import sha256 as _sha256  # Python 3.12+
+    except ImportError:
+        _sha256 = hashlib.sha256
+
 
 def store_key() -> bytes:
     return keys.system_key(STORE_KEY_NAME)
@@ -130,10 +140,10 @@ TOKEN_CHARS = 40  # personal_token keeps the first 40 hex digits
 def hmac_tokens(token_key: bytes, kind: str, values: pa.Array) -> pa.Array:
     """personal_token(kind, v) for each v of `values` (normalised, non-empty, no NULL): HMAC-SHA256
     (RFC 2104) with the key's inner and outer states computed once, so each value costs two
-    compressions and four calls into OpenSSL; the hex digits are written by numpy."""
+    compressions and four calls into the hash; the hex digits are written by numpy."""
     padded = token_key.ljust(HMAC_BLOCK, b"\x00")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    inner = _sha256(bytes(b ^ 0x36 for b in padded))
+    outer = _sha256(bytes(b ^ 0x5C for b in padded))
     inner_copy, outer_copy = inner.copy, outer.copy
 
     def digest(message: bytes) -> bytes:
