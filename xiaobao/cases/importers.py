@@ -395,7 +395,7 @@ class CaseImporter(Importer):
         self._written = 0  # cases created or updated: statistics are refreshed after the import
         self._cases = _BulkInsert(Case, CASE_COLUMNS)
         self._cache_set = False
-        self._extras: list[str] | None = None
+        self._extras: list[tuple[str, str]] | None = None
         self._events = _BulkInsert(CaseEvent, EVENT_COLUMNS)
 
     # ------------------------------------------------------------ rows
@@ -889,10 +889,11 @@ class CaseImporter(Importer):
                 if customer.address_token != address.token:
                     customer_address_set(actor=actor, customer=customer, address=address.plain)
 
-    def _extra_names(self, values: dict[str, Any]) -> list[str]:
-        """The file's extra attributes: every record of an import carries the same ones."""
+    def _extra_names(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        """The file's extra attributes, (value name, stored name): every record of an import carries
+        the same ones."""
         if self._extras is None:
-            self._extras = [name for name in values if name.startswith("extra.")]
+            self._extras = [(name, name[6:]) for name in values if name.startswith("extra.")]
         return self._extras
 
     def _case_row(
@@ -907,7 +908,9 @@ class CaseImporter(Importer):
             self.closed_without_date += 1
         kind, channel, urgent = values["kind"], values["channel"], bool(values.get("urgent"))
         clock = self._clock(kind, channel, urgent, values["received_at"])
-        extra = {name[6:]: values[name] for name in self._extra_names(values) if values[name] is not None}
+        extra = {
+            short: value for name, short in self._extra_names(values) if (value := values[name]) is not None
+        }
         return [
             values["case_no"],
             kind,

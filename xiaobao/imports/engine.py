@@ -204,7 +204,11 @@ def _cell_text(cells: Sequence[Any], index: int) -> str:
 class _Template:
     """A profile template bound to the file's header: renders one row's cell for its column."""
 
-    __slots__ = ("alternatives",)
+    __slots__ = ("alternatives", "fields", "memo", "calls")
+    # Templates over a few repeating columns (a description from type, coverage and keywords) render
+    # the same text for most rows: it is remembered by the cells it reads. One that reads a unique
+    # column (a case number) stops remembering after MEMO_TRIAL rows that mostly missed.
+    MEMO_TRIAL = 2_000
 
     def __init__(self, alternatives: tuple[tuple[TemplatePart, ...], ...], positions: dict[str, int]) -> None:
         def bind(parts: tuple[TemplatePart, ...]) -> tuple[TemplatePart, ...]:
@@ -222,8 +226,39 @@ class _Template:
 
         self.alternatives = tuple(bind(parts) for parts in alternatives)
 
+        def fields(parts: tuple[TemplatePart, ...]) -> list[int]:
+            found = []
+            for kind, value in parts:
+                if kind == "field":
+                    found.append(value)
+                elif kind == "group":
+                    found += fields(value)
+            return found
+
+        self.fields = tuple(sorted({i for parts in self.alternatives for i in fields(parts)}))
+        self.memo: dict[tuple[Any, ...], str | None] | None = {}
+        self.calls = 0
+
     def __call__(self, cells: Sequence[Any]) -> str | None:
-        # Called for every row: the common cell (a str) is read inline, everything else by _cell_text.
+        memo = self.memo
+        if memo is None:
+            return self._render(cells)
+        self.calls += 1
+        width = len(cells)
+        key = tuple([cells[i] if i < width else None for i in self.fields])
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable cell
+            return self._render(cells)
+        rendered = memo[key] = self._render(cells)
+        if self.calls >= self.MEMO_TRIAL and 2 * len(memo) > self.calls or len(memo) >= MEMO_LIMIT:
+            self.memo = None  # mostly misses: remembering costs more than it saves
+        return rendered
+
+    def _render(self, cells: Sequence[Any]) -> str | None:
+        # The common cell (a str) is read inline, everything else by _cell_text.
         width = len(cells)
         for parts in self.alternatives:
             out: list[str] = []

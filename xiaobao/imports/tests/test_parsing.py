@@ -244,3 +244,23 @@ def test_parsers_fail_only_with_a_value_error(value):
             parser(value)
         except ValueError as exc:
             assert str(exc)  # every refusal says why
+
+
+def test_a_template_renders_every_row_alike_whether_it_remembers_or_not():
+    """_Template remembers renderings by the cells it reads, and stops for a template over a
+    unique column: both paths give the text rendered afresh, row by row."""
+    from xiaobao.imports.engine import _Template
+    from xiaobao.imports.mapping import template_parse
+
+    positions = {"no": 0, "kind": 1, "extra": 2}
+    unique = _Template((template_parse("X-{no}"),), positions)
+    repeating = _Template((template_parse("{kind}[ / {extra}]"), template_parse("(无)")), positions)
+    rows = [[str(i), ("A", "B", " ")[i % 3], ("", "e", None)[i % 3] if i % 5 else "z"] for i in range(5000)]
+    for row in rows:
+        assert unique(row) == f"X-{row[0]}" == unique._render(row)
+        expected = repeating._render(row)
+        assert repeating(row) == expected
+        kind, extra = row[1].strip(), (row[2] or "").strip()
+        assert expected == ((kind + (f" / {extra}" if extra else "")) if kind else "(无)")
+    assert unique.memo is None, "a unique column is not remembered past the trial"
+    assert repeating.memo is not None and len(repeating.memo) < 20
