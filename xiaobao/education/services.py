@@ -364,7 +364,8 @@ def plan_target_set(
 
 
 @transaction.atomic
-def plan_target_delete(*, actor, plan: Plan, target_id: int, request=None) -> None:
+def plan_target_delete(*, actor, plan: Plan, target_id: int, request=None) -> bool:
+    """Delete one target of `plan`; False when the plan has no such target (another plan's, or gone)."""
     _require_unit(actor, plan.unit)
     deleted, _rows = PlanTarget.objects.filter(plan=plan, pk=target_id).delete()
     if deleted:
@@ -376,6 +377,7 @@ def plan_target_delete(*, actor, plan: Plan, target_id: int, request=None) -> No
             request=request,
             details={"target": target_id},
         )
+    return bool(deleted)
 
 
 @transaction.atomic

@@ -385,7 +385,8 @@ def plan_target(request, pk: int):
 @require_POST
 def plan_target_delete(request, pk: int, tid: int):
     plan = _get_plan(request, pk, write=True)
-    services.plan_target_delete(actor=request.user, plan=plan, target_id=tid, request=request)
+    if not services.plan_target_delete(actor=request.user, plan=plan, target_id=tid, request=request):
+        raise Http404(_("该计划没有这个目标"))
     messages.success(request, _("已删除目标"))
     return redirect("education-plan-detail", pk=plan.pk)
 

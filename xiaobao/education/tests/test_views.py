@@ -148,6 +148,15 @@ def test_a_plan_with_targets_shows_progress(logged_in, make_activity):
     page = logged_in.get(reverse("education-plan-detail", args=[plan.pk])).content.decode()
     assert '<progress max="1000" value="400">' in page
     target = PlanTarget.objects.get()
+    # Through another plan's address the target is neither deleted nor said to be.
+    other = logged_in.post(
+        reverse("education-plans"), {"unit": "C1", "year": "2025", "title": "甲中支 2025 计划", "notes": ""}
+    )
+    assert other.status_code == 302
+    other_plan = Plan.objects.exclude(pk=plan.pk).get()
+    wrong = logged_in.post(reverse("education-plan-target-delete", args=[other_plan.pk, target.pk]))
+    assert wrong.status_code == 404 and "已删除目标" not in wrong.content.decode()
+    assert PlanTarget.objects.filter(pk=target.pk).exists()
     logged_in.post(reverse("education-plan-target-delete", args=[plan.pk, target.pk]))
     assert not PlanTarget.objects.exists()
 
