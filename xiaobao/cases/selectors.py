@@ -65,8 +65,12 @@ def search_q(text: str) -> Q:
         if _fts_hits(phrase) >= FTS_COMMON_HITS:
             return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
         return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
-    if len(text) < TRIGRAM and connection.vendor == "postgresql" and text.upper() == text.lower():
-        return Q(description__contains=text)
+    if connection.vendor == "postgresql" and text.upper() == text.lower():
+        if len(text) < TRIGRAM:
+            return Q(description__contains=text)
+        # The trigram index serves UPPER(…) LIKE; the plain LIKE, the same test for a term without
+        # cased letters, is cheaper per row, so PostgreSQL checks it first where it reads rows.
+        return Q(description__icontains=text) & Q(description__contains=text)
     return Q(description__icontains=text)
 
 
@@ -214,21 +218,23 @@ def case_repeats(case: Case) -> QuerySet[Case]:
 
 
 def desk_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
-    """The numbers on the desk's tabs, in one query."""
+    """The numbers on the desk's tabs, in one query.
+
+    Every tab counts open cases only, so the scope is restricted to open statuses first (the
+    (status, due_date) index, or the covering desk index, then skips the closed bulk of the table),
+    and each tab's FILTER tests only what the WHERE has not: an undecided case is an open one
+    that is not paused. The numbers are those of the tabs' lists (test_desk_counts_*)."""
     from django.db.models import Count
 
     today = today or timezone.localdate()
-    # Every tab counts open cases only: filtering on status first lets the (status, due_date) index
-    # skip the closed bulk of the table instead of scanning it.
     scope = case_scope(user).filter(status__in=OPEN_STATUSES)
+    undecided = ~Q(status__in=[s for s in OPEN_STATUSES if s not in UNDECIDED_STATUSES])
     return scope.aggregate(
-        mine=Count("pk", filter=Q(handler=user, status__in=OPEN_STATUSES)),
-        unit=Count("pk", filter=Q(unit_id=user.unit_id, status__in=OPEN_STATUSES)),
+        mine=Count("pk", filter=Q(handler=user)),
+        unit=Count("pk", filter=Q(unit_id=user.unit_id)),
         due_today=Count(
-            "pk",
-            filter=Q(status__in=UNDECIDED_STATUSES)
-            & (Q(due_date=today) | Q(response_due_date=today, responded_at=None)),
+            "pk", filter=undecided & (Q(due_date=today) | Q(response_due_date=today, responded_at=None))
         ),
-        overdue=Count("pk", filter=overdue_q(today)),
-        urgent=Count("pk", filter=Q(urgent=True, status__in=OPEN_STATUSES)),
+        overdue=Count("pk", filter=undecided & Q(due_date__lt=today)),
+        urgent=Count("pk", filter=Q(urgent=True)),
     )
