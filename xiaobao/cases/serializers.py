@@ -65,10 +65,11 @@ class LocalDateTimeField(serializers.DateTimeField):
 class MaskedCustomerSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="name_masked", help_text=_("姓名 (已脱敏)"))
     phone = serializers.CharField(source="phone_masked", help_text=_("电话 (已脱敏)"))
+    address = serializers.CharField(source="address_masked", help_text=_("联系地址 (已脱敏, 未登记时为空)"))
 
     class Meta:
         model = Customer
-        fields = ["name", "phone"]
+        fields = ["name", "phone", "address"]
         read_only_fields = fields
 
 

@@ -168,7 +168,7 @@ def test_a_created_complaint_has_the_deadline_at_the_end_of_the_due_day(alice, c
         None,
         False,
     )
-    assert body["customer"] == {"name": "张*三", "phone": "138****5678"}
+    assert body["customer"] == {"name": "张*三", "phone": "138****5678", "address": ""}
     assert body["version"] == 1 and body["actions"] == ["accept", "withdraw", "merge"]
     assert "customer_id_no" not in body
     assert_no_plain_personal_data(response)
@@ -720,3 +720,16 @@ def test_a_post_without_the_final_slash_is_sent_on_with_its_method_and_body(alic
     followed = client.post(response["Location"], NEW_COMPLAINT, format="json")
     assert followed.status_code == 201
     assert Case.objects.count() == 1
+
+
+def test_a_cases_contact_address_comes_back_masked(alice, client_for, clock):
+    from xiaobao.lib.masking import mask
+
+    address = "广东省深圳市南山区科技园南区高新南七道18号"
+    response = client_for(alice).post(CASES, {**NEW_COMPLAINT, "customer_address": address}, format="json")
+    assert response.status_code == 201, response.content
+    shown = response.json()["customer"]["address"]
+    assert shown == mask("address", address) and shown != address
+    assert "科技园" not in response.content.decode()
+    read = client_for(alice).get(response["Location"])
+    assert read.json()["customer"]["address"] == shown
