@@ -124,6 +124,7 @@ def environment() -> dict[str, str]:
 
 def run(args: list[str], label: str) -> dict:
     """Run a command in its own process: wall seconds, peak RSS (GB) and its last stdout line."""
+    load = os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(
         args, env=environment(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -141,6 +142,7 @@ def run(args: list[str], label: str) -> dict:
         "seconds": seconds,
         "cpu": usage.ru_utime + usage.ru_stime,  # with the children it waited for (the sealers)
         "rss_gb": usage.ru_maxrss / 1024 / 1024,
+        "load": load,  # 1-minute load average when the command started
         "out": lines[-1] if lines else "",
     }
 
@@ -273,15 +275,16 @@ def report(args, rows, generated, framework) -> None:
         f"commit, audit). Target: at most {TARGET_RATIO:g}× the floor; peak RSS under "
         f"{MEMORY_LIMIT_GB:g} GB.",
         "",
-        "| file | rows | size | floor s | floor rows/s | import s | import rows/s | × floor | floor CPU s | import CPU s | CPU × | peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| file | rows | size | floor s | floor rows/s | import s | import rows/s | × floor | floor CPU s | import CPU s | CPU × | peak RSS | load at start (floor / import) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, count, size, base, imported, _summary in rows:
         lines.append(
             f"| {kind} | {count:,} | {size / 1e9:.2f} GB | {base['seconds']:.1f} | {count / base['seconds']:,.0f} | "
             f"{imported['seconds']:.1f} | {count / imported['seconds']:,.0f} | "
             f"{imported['seconds'] / base['seconds']:.2f} | {base['cpu']:.1f} | {imported['cpu']:.1f} | "
-            f"{imported['cpu'] / base['cpu']:.2f} | {imported['rss_gb']:.2f} GB |"
+            f"{imported['cpu'] / base['cpu']:.2f} | {imported['rss_gb']:.2f} GB | "
+            f"{base['load']:.1f} / {imported['load']:.1f} |"
         )
     n, small_floor, framework_run, framework_summary = framework
     lines += [

@@ -16,6 +16,10 @@ DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.in
 # Lead bytes of the UTF-8 forms of every non-ASCII character str.strip() removes (U+0085, U+00A0,
 # U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), and of their neighbours.
 SPACE_LEADS = np.array([0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
+_SPACE_LEAD = np.zeros(256, dtype=bool)  # byte → is one of SPACE_LEADS (a lookup, not np.isin)
+_SPACE_LEAD[SPACE_LEADS] = True
+_SPACE_LEAD_3 = np.zeros(256, dtype=bool)  # the lead bytes of three-byte spaces
+_SPACE_LEAD_3[SPACE_LEADS[1:]] = True
 
 
 def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -30,14 +34,6 @@ def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
-def _at(data: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """data[positions], 0 where a position falls outside the buffer."""
-    inside = (positions >= 0) & (positions < len(data))
-    out = np.zeros(len(positions), dtype=np.uint8)
-    out[inside] = data[positions[inside]]
-    return out
-
-
 def _rows_of(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.searchsorted(offsets, positions, side="right") - 1
 
@@ -46,21 +42,28 @@ def dirty(array: pa.Array) -> np.ndarray:
     """Cells that may start or end with whitespace (as str.strip() sees it), or hold NUL or U+FFFD."""
     offsets, data = _parts(array)
     starts, ends = offsets[:-1], offsets[1:]
-    present = ends > starts
-    first = _at(data, starts)
-    last = _at(data, ends - 1)
-    flagged = (first < 0x21) | np.isin(first, SPACE_LEADS)
-    flagged |= last < 0x21
-    flagged |= (ends - starts >= 2) & (_at(data, ends - 2) == 0xC2)
-    flagged |= (ends - starts >= 3) & np.isin(_at(data, ends - 3), SPACE_LEADS[1:])
-    flagged &= present
-    if len(data):
-        marks = np.flatnonzero(data == 0)
-        if len(data) >= 3:
-            ef = np.flatnonzero((data[:-2] == 0xEF) & (data[1:-1] == 0xBF) & (data[2:] == 0xBD))
+    if not len(data):
+        return np.zeros(len(starts), dtype=bool)
+    size = ends - starts
+    # The bytes at the ends of each cell (clipped reads of an empty cell are masked by `size`).
+    first = data.take(starts, mode="clip")
+    flagged = (first < 0x21) | _SPACE_LEAD[first]
+    flagged |= data.take(ends - 1, mode="clip") < 0x21
+    flagged |= (size >= 2) & (data.take(ends - 2, mode="clip") == 0xC2)
+    flagged |= (size >= 3) & _SPACE_LEAD_3[data.take(ends - 3, mode="clip")]
+    flagged &= size > 0
+    # NUL and U+FFFD (EF BF BD) anywhere: one pass finds whether either lead byte occurs at all
+    # (EF leads only U+F000–U+FFFF, rare in Chinese text), the exact search runs only then.
+    # Only the bytes of these cells: a sliced array's buffer holds others.
+    base = int(offsets[0])
+    cells = data[base : int(offsets[-1])]
+    if ((cells == 0) | (cells == 0xEF)).any():
+        marks = np.flatnonzero(cells == 0)
+        if len(cells) >= 3:
+            ef = np.flatnonzero((cells[:-2] == 0xEF) & (cells[1:-1] == 0xBF) & (cells[2:] == 0xBD))
             marks = np.concatenate([marks, ef])
         if len(marks):
-            flagged[_rows_of(offsets, marks)] = True
+            flagged[_rows_of(offsets, marks + base)] = True
     return flagged
 
 
