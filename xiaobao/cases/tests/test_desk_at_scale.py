@@ -181,6 +181,16 @@ def test_stats_are_the_same_with_sqlite_builtins_as_with_the_generic_expressions
         assert [g["count"] for g in fast["groups"]] == [2, 1, 5]
 
 
+@pytest.mark.parametrize("by", ["month", "kind", "unit", "channel", "category"])
+def test_the_total_of_a_grouped_report_is_the_ungrouped_report(make_case, by):
+    """With a grouping, the total's counts are the sums of the groups' (one pass, not two)."""
+    _spread(make_case)
+    cases = Case.objects.all()
+    grouped = stats.case_stats(cases, by=by)
+    assert grouped["groups"]
+    assert grouped["total"] == stats.case_stats(cases)["total"]
+
+
 def test_sqlite_uses_its_builtins_only_without_daylight_saving(make_case):
     from django.utils import timezone
 
