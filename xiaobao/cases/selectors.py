@@ -4,8 +4,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import BooleanField, DateField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,27 @@ def case_scope(user) -> QuerySet[Case]:
 def overdue_q(today: dt.date) -> Q:
     """Open past the deadline in force. A paused case's clock is stopped, so it is not overdue."""
     return Q(status__in=UNDECIDED_STATUSES, due_date__lt=today)
+
+
+def _desk_overdue_q(today: dt.date) -> Q:
+    """overdue_q for the desk's scoped list. On SQLite the deadline is compared through a unary
+    plus (the same values and result), so SQLite does not pick the (status, due_date) index, which
+    has no unit: it read every overdue case of the table and looked each row up for its unit. It
+    then reads the scope's open cases from the covering (unit, status, …, due_date) index for the
+    count, and walks received_at for the page (1M cases: count 107 → 6 ms for the branch, 196 →
+    0.3 ms for a department; page 180 → 6 and 168 → 12 ms). Reminders and statistics, which are
+    not scoped, keep overdue_q and that index."""
+    if connection.vendor != "sqlite":
+        return overdue_q(today)
+    return Q(status__in=UNDECIDED_STATUSES) & Q(
+        LessThan(_Plus(F("due_date"), output_field=DateField()), today)
+    )
+
+
+class _Plus(Func):
+    """`+<expression>`: in SQLite a no-op on the value that hides the column from index choice."""
+
+    template = "(+%(expressions)s)"
 
 
 # SQLite full-text search: a phrase with at least this many matches is "common" (see search_q).
@@ -163,7 +185,7 @@ def case_list(*, user, f: CaseFilter, today: dt.date | None = None) -> QuerySet[
             Q(due_date=today) | Q(response_due_date=today, responded_at=None)
         )
     elif f.view == "overdue":
-        cases = cases.filter(overdue_q(today))
+        cases = cases.filter(_desk_overdue_q(today))
     elif f.view == "urgent":
         cases = cases.filter(urgent=True, status__in=OPEN_STATUSES)
     if f.status:
@@ -183,7 +205,7 @@ def case_list(*, user, f: CaseFilter, today: dt.date | None = None) -> QuerySet[
     if f.date_to:
         cases = cases.filter(received_at__lt=_start_of(f.date_to + dt.timedelta(days=1)))
     if f.overdue:
-        cases = cases.filter(overdue_q(today))
+        cases = cases.filter(_desk_overdue_q(today))
     if f.urgent:
         cases = cases.filter(urgent=True)
     if f.claims:

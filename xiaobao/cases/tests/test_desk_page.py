@@ -140,3 +140,19 @@ def test_postgresql_samples_the_searched_expression_finely(db):
             "AND attrelid = 'cases_case_description_upper_trgm'::regclass"
         )
         assert cursor.fetchone()[0] == 200
+
+
+def test_the_overdue_view_lists_what_overdue_q_selects(alice, make_case, bob, tree, clock):
+    """On SQLite the desk compares the deadline through a unary plus (index choice only)."""
+    from django.db import connection
+
+    _make_varied(make_case, bob, tree)
+    Case.objects.filter(pk=make_case().pk).update(due_date=dt.date(2024, 9, 20))  # due today: not yet
+    today = dt.date(2024, 9, 20)
+    expected = set(
+        selectors.case_scope(alice).filter(selectors.overdue_q(today)).values_list("pk", flat=True)
+    )
+    for f in (CaseFilter(view="overdue"), CaseFilter(overdue=True)):
+        cases = case_list(user=alice, f=f, today=today)
+        assert set(cases.values_list("pk", flat=True)) == expected and len(expected) == 1
+        assert ("(+" in str(cases.query)) == (connection.vendor == "sqlite")
