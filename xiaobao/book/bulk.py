@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from xiaobao.audit.models import AuditAction
 from xiaobao.audit.services import audit_record
-from xiaobao.book import cellchecks, hooks, store
+from xiaobao.book import cellchecks, fastparse, hooks, store
 from xiaobao.book.importers import (
     FORMATS,
     RULES,
@@ -83,6 +83,9 @@ MOJIBAKE_SAMPLE_ROWS = 2000  # as the engine
 # would cost more than it saves.
 SEALER_PROCESS_BYTES = 4 << 20
 
+# Field types whose common spellings numpy parses before the SQL (xiaobao.book.fastparse).
+FAST_PARSERS = {"date": fastparse.dates, "int": fastparse.integers, "amount": fastparse.amounts}
+
 Progress = Callable[[ImportBatch, int, int], None]  # (batch, rows read so far, rows in the file or 0)
 
 
@@ -107,14 +110,17 @@ def _value_type(table: str, name: str) -> str:
     return duck_type(SCHEMAS[table].field(name).type)
 
 
-def field_sql(table: str, f: Field, raw: str | None, typed: str | None = None) -> tuple[str, str]:
+def field_sql(
+    table: str, f: Field, raw: str | None, typed: str | None = None, fast: str | None = None
+) -> tuple[str, str]:
     """(the typed value of raw cell `raw`, TRUE when that is certainly what the Python parser makes
     of the cell). `raw` is None when the file lacks the column. Cells reach here without surrounding
     whitespace, U+FFFD or NUL (the row check sends those to Python).
 
     `typed`: the name under which the caller computes the value; the check then reads that column
     instead of parsing the cell a second time (block_sql). Without it, the check repeats the value's
-    expression."""
+    expression. `fast`: a column holding the value already parsed by xiaobao.book.fastparse, or
+    NULL; the cell's own parse then runs only where it is NULL."""
     target = _value_type(table, f.name)
     if raw is None:
         return f"NULL::{target}", "true"
@@ -168,6 +174,8 @@ def field_sql(table: str, f: Field, raw: str | None, typed: str | None = None) -
     else:  # pragma: no cover - FORMATS uses only the types above
         raise ValueError(f.type)
     if parsed is not None:
+        if fast is not None and f.type in FAST_PARSERS:
+            value = parsed = f"coalesce({fast}, {parsed})"
         ok = f"{typed} IS NOT NULL" if typed else f"({parsed}) IS NOT NULL"
     empty = f"{raw} = ''"
     ok = f"(NOT ({empty}) AND {ok})" if f.required else f"({empty} OR {ok})"
@@ -180,7 +188,9 @@ def block_sql(table: str, positions: dict[str, int]) -> str:
     of the outer one read the typed columns (parsing is most of the query's time)."""
     typed, oks = [], ["NOT _dirty"]
     for f in FORMATS[table]:
-        value, ok = field_sql(table, f, f"c{positions[f.name]}" if f.name in positions else None, f.name)
+        raw = f"c{positions[f.name]}" if f.name in positions else None
+        fast = f"_fast_{f.name}" if raw is not None and f.type in FAST_PARSERS else None
+        value, ok = field_sql(table, f, raw, f.name, fast)
         typed.append(f"{value} AS {f.name}")
         if ok != "true":
             oks.append(ok)
@@ -196,7 +206,8 @@ def cell_flags(
     table: str, positions: dict[str, int], columns: list[pa.Array], today: dt.date
 ) -> dict[str, Any]:
     """The checks numpy makes faster than a regex (see cellchecks): per row `_dirty` (a cell to be
-    stripped or holding NUL/U+FFFD) and `_blank` (every cell empty), per personal column its own."""
+    stripped or holding NUL/U+FFFD) and `_blank` (every cell empty), per personal column its own,
+    and per date, count or amount column its common spellings already parsed (fastparse)."""
     dirty = np.zeros(len(columns[0]), dtype=bool)
     blank = np.ones(len(columns[0]), dtype=bool)
     for column in columns:
@@ -204,6 +215,8 @@ def cell_flags(
         blank &= cellchecks.empty(column)
     flags: dict[str, Any] = {"_dirty": dirty & ~blank, "_blank": blank}
     for f in FORMATS[table]:
+        if f.type in FAST_PARSERS and f.name in positions:
+            flags[f"_fast_{f.name}"] = FAST_PARSERS[f.type](columns[positions[f.name]])
         if f.type != "personal" or f.name not in positions:
             continue
         column = columns[positions[f.name]]
@@ -390,7 +403,11 @@ class BulkPass:
                 self._block(
                     sql,
                     pa.RecordBatch.from_arrays(
-                        [rows, *block.columns, *(pa.array(v) for v in flags.values())],
+                        [
+                            rows,
+                            *block.columns,
+                            *(v if isinstance(v, pa.Array) else pa.array(v) for v in flags.values()),
+                        ],
                         names=["_row", *names, *flags],
                     ),
                     width,
