@@ -68,7 +68,7 @@ FTS_MATCH = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
 TRIGRAM = 3  # shortest term a trigram index can serve
 
 
-def search_q(text: str) -> Q:
+def search_q(text: str, *, counting: bool = False) -> Q:
     """Chinese full-text search over descriptions: FTS5 trigram on SQLite, pg_trgm on PostgreSQL
     (a GIN index on UPPER(description), which serves icontains).
 
@@ -90,9 +90,21 @@ def search_q(text: str) -> Q:
     if connection.vendor == "postgresql" and text.upper() == text.lower():
         if len(text) < TRIGRAM:
             return Q(description__contains=text)
-        # The trigram index serves UPPER(…) LIKE; the plain LIKE, the same test for a term without
-        # cased letters, is cheaper per row, so PostgreSQL checks it first where it reads rows.
-        return Q(description__icontains=text) & Q(description__contains=text)
+        if counting:
+            # The trigram index serves UPPER(…) LIKE; the plain LIKE, the same test for a term
+            # without cased letters, is cheaper per row, so the capped count, which reads up to
+            # 10,001 matches, checks it first (common phrase: 200 → 73 ms). Not in the page's
+            # query: the planner multiplies the two tests' shares as if they were independent
+            # and, thinking a common phrase rare, sorts all its matches instead of walking
+            # received_at (13,000 matches in a department: 250 ms instead of 20).
+            return Q(description__icontains=text) & Q(description__contains=text)
+    return Q(description__icontains=text)
+
+
+def counts_differently(text: str) -> bool:
+    """Whether search_q(text, counting=True) differs from search_q(text)."""
+    text = text.strip()
+    return connection.vendor == "postgresql" and len(text) >= TRIGRAM and text.upper() == text.lower()
     return Q(description__icontains=text)
 
 
@@ -172,8 +184,9 @@ class CaseFilter:
         return f
 
 
-def case_list(*, user, f: CaseFilter, today: dt.date | None = None) -> QuerySet[Case]:
-    """The desk's list: the user's scope, one of the views, then every filter, sorted."""
+def case_list(*, user, f: CaseFilter, today: dt.date | None = None, counting: bool = False) -> QuerySet[Case]:
+    """The desk's list: the user's scope, one of the views, then every filter, sorted. `counting`:
+    the same cases, in the form cheapest to count (see search_q)."""
     today = today or timezone.localdate()
     cases = case_scope(user).select_related("unit", "handler", "customer")
     if f.view == "mine":
@@ -211,7 +224,7 @@ def case_list(*, user, f: CaseFilter, today: dt.date | None = None) -> QuerySet[
     if f.claims:
         cases = cases.filter(claims_related=True)
     if f.q:
-        cases = cases.filter(search_q(f.q))
+        cases = cases.filter(search_q(f.q, counting=counting))
     return cases.order_by(SORTS[f.sort], "-pk")
 
 

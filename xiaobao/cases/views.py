@@ -36,7 +36,14 @@ from xiaobao.cases.models import (
     Notification,
     PlanStep,
 )
-from xiaobao.cases.selectors import CaseFilter, case_list, case_repeats, desk_counts, is_short_search
+from xiaobao.cases.selectors import (
+    CaseFilter,
+    case_list,
+    case_repeats,
+    counts_differently,
+    desk_counts,
+    is_short_search,
+)
 from xiaobao.customers.forms import RevealForm
 from xiaobao.customers.models import Customer
 from xiaobao.privacy.services import personal_reveal
@@ -56,13 +63,15 @@ class CappedPaginator(Paginator):
     unordered (with its ORDER BY the database would walk the sort index row by row instead of
     counting from the narrowest index)."""
 
-    def __init__(self, object_list, per_page, *, cap: int, **kwargs) -> None:
+    def __init__(self, object_list, per_page, *, cap: int, count_list=None, **kwargs) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        # The same rows in the form cheapest to count, where that differs (selectors.search_q).
+        self.count_list = object_list if count_list is None else count_list
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
+        return self.count_list.order_by()[: self.cap + 1].count()
 
     @property
     def over_cap(self) -> bool:
@@ -88,8 +97,9 @@ def case_desk(request):
     """工作台列表: my cases, my unit's queue, due today, overdue, urgent, or everything, filtered."""
     f = CaseFilter.from_params(request.GET)
     cases = case_list(user=request.user, f=f)
+    counted = case_list(user=request.user, f=f, counting=True) if counts_differently(f.q) else cases
     cap = SHORT_SEARCH_COUNT_CAP if is_short_search(f.q) else COUNT_CAP
-    page = CappedPaginator(cases, PAGE_SIZE, cap=cap).get_page(request.GET.get("page"))
+    page = CappedPaginator(cases, PAGE_SIZE, cap=cap, count_list=counted).get_page(request.GET.get("page"))
     page.object_list = _page_rows(page.object_list, cases.query.order_by)
     today = timezone.localdate()
     context = {

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.db.models import BooleanField, Value
 from django.template import Context, Template
 from django.urls import reverse
@@ -129,7 +130,8 @@ def test_a_filter_change_renders_the_table_only(client, alice, make_case):
 
 
 def test_postgresql_samples_the_searched_expression_finely(db):
-    """Migration 0006: a rare phrase must look rare to the planner (see the migration)."""
+    """Migrations 0006 and 0007: a rare phrase must look rare to the planner, a 2-character
+    term of 1 % not like one of 0.01 % (see the migrations)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -140,6 +142,31 @@ def test_postgresql_samples_the_searched_expression_finely(db):
             "AND attrelid = 'cases_case_description_upper_trgm'::regclass"
         )
         assert cursor.fetchone()[0] == 200
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute WHERE attname = 'description' "
+            "AND attrelid = 'cases_case'::regclass"
+        )
+        assert cursor.fetchone()[0] == 200
+
+
+def test_the_count_of_a_search_counts_the_listed_cases(alice, make_case, monkeypatch):
+    """On PostgreSQL the count of a phrase without cased letters adds a plain LIKE; same cases."""
+    for i in range(3):
+        make_case(description=f"第 {i} 位客户反映退保损失过大")
+    make_case(description="客户反映退保 损失")
+    for q in ("退保损失", "APP", "损失"):
+        f = CaseFilter(q=q)
+        listed = set(case_list(user=alice, f=f).values_list("pk", flat=True))
+        assert set(case_list(user=alice, f=f, counting=True).values_list("pk", flat=True)) == listed
+        assert selectors.counts_differently(q) == (connection.vendor == "postgresql" and q == "退保损失")
+    monkeypatch.setattr(views, "COUNT_CAP", 10)
+    page = views.CappedPaginator(
+        case_list(user=alice, f=CaseFilter(q="退保损失")),
+        50,
+        cap=10,
+        count_list=case_list(user=alice, f=CaseFilter(q="退保损失"), counting=True),
+    ).get_page(1)
+    assert page.paginator.count == 3 == len(page.object_list)
 
 
 def test_the_overdue_view_lists_what_overdue_q_selects(alice, make_case, bob, tree, clock):
