@@ -2,8 +2,10 @@
 batch to the staging files (see staging.Stage).
 
 It runs in a thread of the import, or, for the bulk pass, as a child process of its own
-(`python -m xiaobao.book.sealer`): DuckDB's Python client keeps the GIL while a query runs, so a
-thread that seals (which needs the GIL) cannot overlap with the parsing queries, while a process can.
+(`python -m xiaobao.book.sealer`): tokenising is a Python loop (one HMAC per distinct value) that
+holds the GIL, so in a thread it would take turns with the import's own Python work (cell checks,
+batching) instead of running beside it on another core; a process runs beside it. Tables without
+personal columns have nothing to seal and stage through a thread (bulk.BulkPass.read).
 The child reads one JSON line (table, batch, paths, the store and token keys) and then an Arrow IPC stream of
 batches from its stdin, and says "ok <rows>" on stdout once the stream has ended properly. It imports
 no Django and opens no database; when the import is killed its stdin closes and it exits.

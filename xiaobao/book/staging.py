@@ -232,9 +232,9 @@ class SealerProcess:
 class Stage:
     """The rows of one import on their way to a new version (see the module docstring).
 
-    Rows are tokenised and masked here (DuckDB) and sealed and written by a StageWriter, in a thread
-    or, with `process=True`, in a child process (xiaobao.book.sealer), which lets sealing run beside
-    the caller's DuckDB queries instead of waiting for the GIL they hold.
+    Rows are tokenised, masked, sealed and written by a StageWriter, in a thread or, with
+    `process=True`, in child processes (xiaobao.book.sealer), which let the Python part of
+    tokenising run on other cores beside the caller's Python work instead of taking turns for the GIL.
     """
 
     def __init__(
