@@ -43,6 +43,7 @@ from xiaobao.cases.selectors import (
     counts_differently,
     desk_counts,
     is_short_search,
+    short_search_plan_differs,
 )
 from xiaobao.customers.forms import RevealForm
 from xiaobao.customers.models import Customer
@@ -100,7 +101,12 @@ def case_desk(request):
     counted = case_list(user=request.user, f=f, counting=True) if counts_differently(f.q) else cases
     cap = SHORT_SEARCH_COUNT_CAP if is_short_search(f.q) else COUNT_CAP
     page = CappedPaginator(cases, PAGE_SIZE, cap=cap, count_list=counted).get_page(request.GET.get("page"))
-    page.object_list = _page_rows(page.object_list, cases.query.order_by)
+    page_slice = page.object_list
+    if page.paginator.over_cap and short_search_plan_differs(f.q):
+        # The same slice of the same cases, in the form whose plan walks received_at (search_q).
+        low, high = page_slice.query.low_mark, page_slice.query.high_mark
+        page_slice = case_list(user=request.user, f=f, many=True)[low:high]
+    page.object_list = _page_rows(page_slice, cases.query.order_by)
     today = timezone.localdate()
     context = {
         "page": page,

@@ -183,3 +183,26 @@ def test_the_overdue_view_lists_what_overdue_q_selects(alice, make_case, bob, tr
         cases = case_list(user=alice, f=f, today=today)
         assert set(cases.values_list("pk", flat=True)) == expected and len(expected) == 1
         assert ("(+" in str(cases.query)) == (connection.vendor == "sqlite")
+
+
+def test_a_short_term_found_often_lists_the_same_cases_in_its_walking_form(
+    client, alice, make_case, monkeypatch
+):
+    """On PostgreSQL a short term over its count cap is matched with strpos() for the page (plan only)."""
+    cases = [make_case(description=f"第 {i} 位客户称小腿骨折后申请理赔") for i in range(5)]
+    make_case(description="客户咨询保单贷款")
+    f = CaseFilter(q="骨折")
+    listed = list(case_list(user=alice, f=f).values_list("pk", flat=True))
+    assert list(case_list(user=alice, f=f, many=True).values_list("pk", flat=True)) == listed
+    assert selectors.short_search_plan_differs("骨折") == (connection.vendor == "postgresql")
+    assert not selectors.short_search_plan_differs("ap") and not selectors.short_search_plan_differs("骨折了")
+    monkeypatch.setattr(views, "SHORT_SEARCH_COUNT_CAP", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    client.force_login(alice)
+    newest_first = sorted(cases, key=lambda c: (c.received_at, c.pk), reverse=True)
+    # Counted up to cap + 1 = 3 rows: page 2 holds the third (test_pages_past_the_cap_stay_reachable).
+    for number, expected in ((1, newest_first[:2]), (2, newest_first[2:3])):
+        page = client.get(reverse("cases-desk"), {"q": "骨折", "page": number}).content.decode()
+        assert "超过 2 条" in page
+        shown = [c.case_no for c in cases if c.case_no in page]
+        assert sorted(shown) == sorted(c.case_no for c in expected)
