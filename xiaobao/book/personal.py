@@ -77,7 +77,9 @@ def seal_column(
         count, keys.NONCE_BYTES
     )
     aads = pc.binary_join_element_wise(f"book:{table}:{column}:", subset_keys.cast(pa.string()), "")
-    blobs = column_cipher(key or store_key()).seal(subset_values, aads, nonces, version=CIPHER_VERSION[0])
+    store = key or store_key()
+    blobs = column_cipher(store).seal(subset_values, aads, nonces, version=CIPHER_VERSION[0])
+    _check_sealed(store, subset_values, aads, blobs)
     if count == n:
         return blobs
     # Scatter back into place, NULL where there was no value.
@@ -85,6 +87,28 @@ def seal_column(
     indices = np.full(n, -1, dtype=np.int64)
     indices[positions] = np.arange(count)
     return blobs.take(pa.array(indices, mask=indices < 0))
+
+
+SEAL_CHECKS = 8  # values of every sealed batch opened again by the library (first, last, random)
+
+
+def _check_sealed(store: bytes, values: pa.Array, aads: pa.Array, blobs: pa.Array) -> None:
+    """Open a few of the batch's ciphertexts with `cryptography`'s AESGCM (keys.open_sealed), which
+    checks the tag, and compare with the plain values: xiaobao.book.gcm computes GCM itself, and
+    should it ever disagree with the library, the import stops here, before anything is stored,
+    instead of storing values nobody can open. About 10 µs a batch."""
+    n = len(blobs)
+    picks = {0, n - 1, *np.random.default_rng().integers(0, n, size=SEAL_CHECKS - 2).tolist()}
+    for i in sorted(picks):
+        plain = values[i].as_py()
+        plain = plain.encode() if isinstance(plain, str) else plain
+        try:
+            aad = aads[i].as_py()
+            opened = keys.open_sealed(store, blobs[i].as_py(), aad.encode() if isinstance(aad, str) else aad)
+        except Exception as exc:  # InvalidTag, or a malformed blob
+            raise RuntimeError(f"sealed value {i} does not open with the library: {exc!r}") from exc
+        if opened != plain:
+            raise RuntimeError(f"sealed value {i} opens to other bytes than were sealed")
 
 
 def open_value(table: str, column: str, key: str, blob: bytes) -> str:

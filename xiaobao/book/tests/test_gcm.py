@@ -139,3 +139,35 @@ def test_derive_gives_null_for_empty_and_missing_and_shares_one_token_per_value(
             personal_token(kind, v) if v else None for v in values
         ]
     assert derived["applicant_name_masked"].to_pylist() == ["张*", None, None, "张*", "李*"]
+
+
+def test_a_batch_the_library_cannot_open_stops_the_sealing(monkeypatch):
+    """seal_column opens a sample of every batch with cryptography's AESGCM: a wrong tag or wrong
+    bytes from the column cipher is an error before anything is stored."""
+    import pyarrow as pa
+
+    from xiaobao.book import personal
+    from xiaobao.book.gcm import ColumnCipher
+
+    values = pa.array([f"张三{i}" for i in range(50)])
+    record_keys = pa.array([f"P{i}" for i in range(50)])
+    key = bytes(range(32))
+    sealed = personal.seal_column("policies", "applicant_name", values, record_keys, key=key)
+    assert len(sealed) == 50
+
+    real = ColumnCipher.seal
+
+    def flipped_tag(self, *args, **kwargs):
+        out = real(self, *args, **kwargs).to_pylist()
+        return pa.array([blob[:-1] + bytes([blob[-1] ^ 1]) for blob in out], pa.binary())
+
+    monkeypatch.setattr(ColumnCipher, "seal", flipped_tag)
+    with pytest.raises(RuntimeError, match="does not open"):
+        personal.seal_column("policies", "applicant_name", values, record_keys, key=key)
+
+    def other_bytes(self, values, aads, nonces, version=1):
+        return real(self, pa.array(["李四"] * len(values)), aads, nonces, version)
+
+    monkeypatch.setattr(ColumnCipher, "seal", other_bytes)
+    with pytest.raises(RuntimeError, match="other bytes"):
+        personal.seal_column("policies", "applicant_name", values, record_keys, key=key)
