@@ -119,7 +119,6 @@ def counts_differently(text: str) -> bool:
     """Whether search_q(text, counting=True) differs from search_q(text)."""
     text = text.strip()
     return connection.vendor == "postgresql" and len(text) >= TRIGRAM and text.upper() == text.lower()
-    return Q(description__icontains=text)
 
 
 class _PlusIn(Func):

@@ -1,15 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from xiaobao.accounts.models import User
 from xiaobao.audit.services import audit_record
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "API 令牌: xiaobao api-token USERNAME [--reset] 打印该用户的令牌 (没有则创建; --reset 作废旧令牌)"
 
     def add_arguments(self, parser):

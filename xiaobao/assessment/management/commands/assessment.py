@@ -8,18 +8,16 @@ xiaobao assessment show --year Y --unit CODE       总分、各要素得分、�
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.assessment import services
 from xiaobao.assessment.models import Assessment, Catalogue
 from xiaobao.assessment.selectors import assessment_comparison, assessment_result
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "消保自评: catalogue | prefill | show"
 
     def add_arguments(self, parser):

@@ -1,15 +1,11 @@
 import json
 
-from django.core.management.base import BaseCommand
-
 from xiaobao.audit.models import AuditEntry
 from xiaobao.audit.services import audit_verify
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "审计日志: verify 校验哈希链是否完整 (发现篡改、删除或重排时以非零状态退出)"
 
     def add_arguments(self, parser):

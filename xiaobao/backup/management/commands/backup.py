@@ -1,16 +1,15 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.backup.archive import create_backup
 from xiaobao.backup.crypto import BackupError
 from xiaobao.backup.passphrase import ENV, get_passphrase
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 
-class Command(BaseCommand):
-    # A restore must run on whatever state it is to repair; the checks also cost seconds per run.
-    requires_system_checks = []
+class Command(XiaobaoCommand):
     help = (
         "备份: 数据库 (原生转储), 数据目录 (Parquet 存储、佐证文件、导入错误文件) 与演示模式下的密钥, "
         f"加密写入 FILE (口令取自 {ENV}, 否则在终端输入)"

@@ -1,16 +1,15 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.backup.archive import restore_backup
 from xiaobao.backup.crypto import BackupError
 from xiaobao.backup.passphrase import ENV, get_passphrase
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 
-class Command(BaseCommand):
-    # A restore must run on whatever state it is to repair; the checks also cost seconds per run.
-    requires_system_checks = []
+class Command(XiaobaoCommand):
     help = (
         "从备份恢复: 先完整解密并校验, 再整体替换数据库与数据目录 (全部成功或全部不变); "
         f"口令取自 {ENV}, 否则在终端输入. 恢复前请停止 Web 服务与 worker"

@@ -11,20 +11,19 @@ from importlib import import_module
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.accounts import access
 from xiaobao.book.importers import FORMATS
 from xiaobao.book.services import book_import
 from xiaobao.imports.models import BatchStatus
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 # The framework command's conventions, so both commands print and exit alike.
 _framework = import_module("xiaobao.imports.management.commands.import")
 
 
-class Command(BaseCommand):
-    # The system checks import every URLconf and admin; an import runs without a web server.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "导入保单、实收保费、退保、理赔清单 (.csv / .xlsx); CSV 文件按列批量校验, 适合大文件; 输出一个 JSON 摘要"
 
     def add_arguments(self, parser) -> None:

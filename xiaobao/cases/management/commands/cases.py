@@ -1,10 +1,11 @@
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.cases.models import Case
 from xiaobao.cases.stats import GROUPINGS, case_period, case_stats
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 COLUMNS = [
     "key",
@@ -26,10 +27,7 @@ def _date(value: str, name: str) -> dt.date:
         raise CommandError(f"{name}: 日期格式应为 YYYY-MM-DD, 实际为 {value!r}") from None
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "工单统计: xiaobao cases stats [--from D] [--to D] [--by unit|channel|category|kind|month] [--format json|table]"
 
     def add_arguments(self, parser):

@@ -2,18 +2,16 @@
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.education.models import Activity, Plan
 from xiaobao.education.selectors import activity_in_unit, plan_in_unit
 from xiaobao.education.stats import education_stats
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "金融教育统计: xiaobao education stats --year Y [--unit CODE] [--format json|table]"
 
     def add_arguments(self, parser):

@@ -3,18 +3,16 @@ action items past their due date, as JSON (for the year-end report and for scrip
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from xiaobao.governance.models import ActionItem
 from xiaobao.governance.selectors import overdue_q, year_figures
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "消保治理: summary 输出年度数据 (委员会、督办、计划、制度、演练、品质、通报); overdue 列出超期督办事项"
 
     def add_arguments(self, parser):

@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.accounts import access
 from xiaobao.imports.models import BatchStatus
 from xiaobao.imports.registry import importer_kinds
 from xiaobao.imports.services import import_run
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 EXIT_REFUSED = 1
 EXIT_STRICT = 3
@@ -24,10 +25,7 @@ EXIT_STRICT = 3
 LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "导入数据文件 (.csv / .xlsx), 按自然键新增或更新; 输出一个 JSON 摘要"
 
     def add_arguments(self, parser) -> None:

@@ -9,7 +9,7 @@ xiaobao kpi --snapshots
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from xiaobao.kpi import engine, selectors, services
 from xiaobao.kpi.backends import BACKENDS
@@ -18,6 +18,7 @@ from xiaobao.kpi.models import KpiSnapshot
 from xiaobao.kpi.periods import PeriodError, parse_period
 from xiaobao.kpi.registry import REGISTRY, format_value
 from xiaobao.kpi.sources import MissingVersion
+from xiaobao.lib.commands import Command as XiaobaoCommand
 
 
 def _number(value) -> str:
@@ -28,10 +29,7 @@ def _number(value) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "指标: xiaobao kpi --period 2024|2024Q3|2024-07 [--unit CODE] [--by channel|product|agent|month] [--format json|table] [--freeze]"
 
     def add_arguments(self, parser):

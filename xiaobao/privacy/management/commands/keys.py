@@ -1,16 +1,14 @@
 import os
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.privacy import keys
 from xiaobao.privacy.services import master_key_rotate
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "字段加密主密钥: generate 生成新密钥; rotate 轮换主密钥 (重新包裹所有数据密钥)"
 
     def add_arguments(self, parser):

@@ -9,8 +9,9 @@ import re
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 from xiaobao.reports.models import ReportKind
 from xiaobao.reports.services import EXTENSIONS, pdf_from_docx, report_write
@@ -22,10 +23,7 @@ PERIODS = {
 }
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = (
         "生成报告: xiaobao report yearend --year 2024 [--unit CODE] -o FILE.docx (另有 complaints, committee)"
     )

@@ -3,16 +3,14 @@
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.retention.models import RecordClass, RunTrigger
 from xiaobao.retention.services import retention_run
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = (
         "按保存期限规则清理到期数据: xiaobao retention [--dry-run] [--as-of 2026-12-31] [--format json|table]"
     )

@@ -3,8 +3,9 @@
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 from xiaobao.reviews.models import ReviewRequest
 from xiaobao.reviews.selectors import review_in_unit
@@ -20,10 +21,7 @@ def _date(value: str, name: str) -> dt.date:
         raise CommandError(f"{name}: 日期格式应为 YYYY-MM-DD, 实际为 {value!r}") from None
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = (
         "消保审查统计: xiaobao reviews stats [--year Y | --from D --to D] [--unit CODE] "
         "[--by type|unit|month] [--format json|table]"

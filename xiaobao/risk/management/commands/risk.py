@@ -8,16 +8,14 @@ import dataclasses
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.risk import monitor, rings
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "退保风险监测: scan 识别疑似退保黑产团伙; surrenders 输出月度退保序列及异常"
 
     def add_arguments(self, parser):

@@ -3,9 +3,10 @@ staff, by unit and by role, as one JSON object (with --untrained, the people not
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from xiaobao.lib.commands import Command as XiaobaoCommand
 from xiaobao.org.models import Unit
 from xiaobao.training.selectors import coverage, untrained
 
@@ -14,10 +15,7 @@ def _tally(t) -> dict:
     return {"label": t.label, "code": t.code, "staff": t.staff, "trained": t.trained, "rate": t.rate}
 
 
-class Command(BaseCommand):
-    # Django's system checks import every URL module and view (seconds per run); `xiaobao check`
-    # runs them, the server runs them at start.
-    requires_system_checks: list[str] = []
+class Command(XiaobaoCommand):
     help = "员工培训: coverage 输出年度培训覆盖率 (按机构、按角色), --untrained 列出未参训人员"
 
     def add_arguments(self, parser):
