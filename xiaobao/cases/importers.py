@@ -49,6 +49,7 @@ from xiaobao.cases.models import (
     WorkOrderTarget,
     work_calendar,
 )
+from xiaobao.cases.selectors import FTS_INDEXED
 from xiaobao.customers.models import Customer
 from xiaobao.customers.services import customer_address_set, customer_find_or_create
 from xiaobao.imports.engine import Importer, in_batches
@@ -827,7 +828,7 @@ class CaseImporter(Importer):
         yield
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {FTS_TABLE}(rowid, description) SELECT id, description FROM {Case._meta.db_table} "
+                f"INSERT INTO {FTS_TABLE}(rowid, description) SELECT id, {FTS_INDEXED} FROM {Case._meta.db_table} "
                 "WHERE id > %s",
                 [top],
             )

@@ -66,6 +66,14 @@ class _Plus(Func):
 # SQLite full-text search: a phrase with at least this many matches is "common" (see search_q).
 FTS_COMMON_HITS = 2_000
 FTS_MATCH = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
+# What the FTS5 index holds of a description: the text and an end mark (migration 0008), so that a
+# 2-character term at the very end of a text is a trigram too ("骨折\n").
+FTS_INDEXED = "description || char(10)"
+# The index's vocabulary: the trigrams that begin with a 2-character term are one range of it.
+FTS_TERMS = "SELECT term FROM cases_case_fts_terms WHERE term >= %s AND term < %s"
+# A 2-character term begun by more distinct trigrams than this is looked for by a scan instead (an OR
+# of thousands of trigrams costs more than it saves).
+FTS_MAX_TERMS = 2_000
 TRIGRAM = 3  # shortest term a trigram index can serve
 
 
@@ -79,15 +87,21 @@ def search_q(text: str, *, counting: bool = False, many: bool = False) -> Q:
     received_at index newest first and stops at the page's 50th match instead of fetching and
     sorting every match (bench/results/cases-list.md, finding 5).
 
-    Terms shorter than a trigram cannot use either index and fall back to a scan with LIKE; on
-    PostgreSQL a term without cased letters (Chinese, digits) skips UPPER() on every row.
+    SQLite, a 2-character term without cased letters (a Chinese word, digits): the OR of the
+    trigrams in the index that begin with it (_fts_phrase), the same two ways.
+
+    Other terms shorter than a trigram cannot use either index and fall back to a scan with LIKE;
+    on PostgreSQL a term without cased letters (Chinese, digits) skips UPPER() on every row.
     """
     text = text.strip()
-    if len(text) >= TRIGRAM and connection.vendor == "sqlite":
-        phrase = '"' + text.replace('"', '""') + '"'
-        if _fts_hits(phrase) >= FTS_COMMON_HITS:
-            return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
-        return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
+    if connection.vendor == "sqlite":
+        phrase = _fts_phrase(text)
+        if phrase == "":
+            return Q(pk__in=[])  # no trigram begins with the term: no description holds it
+        if phrase is not None:
+            if _fts_hits(phrase) >= FTS_COMMON_HITS:
+                return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
+            return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
     if connection.vendor == "postgresql" and text.upper() == text.lower():
         if len(text) < TRIGRAM:
             if many:
@@ -130,6 +144,28 @@ class _PlusIn(Func):
     output_field = BooleanField()
 
 
+def _two_characters_indexed(text: str) -> bool:
+    """Whether SQLite's index serves this 2-character term: no cased letters, so the index's case
+    folding leaves it as it is, and no quote (an FTS5 string delimiter)."""
+    return len(text) == TRIGRAM - 1 and text.upper() == text.lower() and '"' not in text
+
+
+def _fts_phrase(text: str) -> str | None:
+    """The FTS5 query for `text` on SQLite: the quoted phrase for a term of 3 characters or more;
+    for a 2-character term (_two_characters_indexed), the OR of the trigrams in the index that begin
+    with it ("" when there is none, None past FTS_MAX_TERMS); None for any other term (a scan)."""
+    if len(text) >= TRIGRAM:
+        return '"' + text.replace('"', '""') + '"'
+    if not _two_characters_indexed(text):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"{FTS_TERMS} LIMIT {FTS_MAX_TERMS + 1}", [text, text + "\U0010ffff"])
+        terms = [term for (term,) in cursor.fetchall()]
+    if len(terms) > FTS_MAX_TERMS:
+        return None
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
 def _fts_hits(phrase: str) -> int:
     """How many descriptions match, counted up to FTS_COMMON_HITS."""
     with connection.cursor() as cursor:
@@ -139,7 +175,10 @@ def _fts_hits(phrase: str) -> int:
 
 def is_short_search(text: str) -> bool:
     """A search term too short for the trigram indexes: it is answered by a scan."""
-    return 0 < len(text.strip()) < TRIGRAM
+    text = text.strip()
+    if connection.vendor == "sqlite" and _two_characters_indexed(text):
+        return False
+    return 0 < len(text) < TRIGRAM
 
 
 @dataclass

@@ -85,8 +85,58 @@ def test_a_short_search_term_has_a_lower_cap(logged_in, make_case, monkeypatch):
     for i in range(3):
         make_case(category="理赔纠纷", description=f"重疾理赔资料已提交 {i} 天")
     monkeypatch.setattr(views, "SHORT_SEARCH_COUNT_CAP", 2)
-    assert "超过 2 条" in desk_text(logged_in, q="理赔")
+    assert "超过 2 条" in desk_text(logged_in, q="赔")  # one character: a scan on either database
     assert "共 3 条" in desk_text(logged_in, q="重疾理赔")  # a trigram: the ordinary cap
+    # Two characters: SQLite finds them through its index (the ordinary cap), PostgreSQL scans.
+    two = "共 3 条" if connection.vendor == "sqlite" else "超过 2 条"
+    assert two in desk_text(logged_in, q="理赔")
+
+
+TWO_CHARACTERS = [
+    "骨折",  # the whole text
+    "骨折后住院三十天申请理赔",  # at the start
+    "客户称小腿骨折后申请理赔",  # in the middle
+    "客户申请理赔, 原因: 小腿骨折",  # at the very end
+    "骨折骨折",  # twice
+    "客户称小腿\n骨折",  # after a line break
+]
+
+
+def test_a_two_character_term_is_found_wherever_it_stands(alice, make_case, monkeypatch):
+    holding = [make_case(description=text) for text in TWO_CHARACTERS]
+    make_case(description="客户称小腿骨头疼, 折返医院")  # both characters, not together
+    make_case(description="骨")
+    edited = make_case(description="咨询保单贷款")
+
+    def found(q: str) -> set[int]:
+        return set(case_list(user=alice, f=CaseFilter(q=q)).values_list("pk", flat=True))
+
+    assert found("骨折") == {c.pk for c in holding}
+    assert found("理赔") == {c.pk for c in holding[1:4]}
+    assert found("贷款") == {edited.pk} and found("饮料") == set()
+    edited.description = "咨询保单贷款, 已告知可在 APP 办理骨折"  # the update trigger re-indexes it
+    edited.save(update_fields=["description"])
+    assert found("骨折") == {c.pk for c in holding} | {edited.pk} and found("贷款") == {edited.pk}
+    # The common form (the page walks received_at) finds the same cases.
+    monkeypatch.setattr(selectors, "FTS_COMMON_HITS", 2)
+    assert found("骨折") == {c.pk for c in holding} | {edited.pk}
+    if connection.vendor == "sqlite":
+        sql = str(case_list(user=alice, f=CaseFilter(q="骨折")).query)
+        assert "MATCH" in sql and '"description" LIKE' not in sql
+        assert not selectors.is_short_search("骨折") and selectors.is_short_search("ap")
+        # Past FTS_MAX_TERMS distinct trigrams the term is scanned for, with the same result.
+        monkeypatch.setattr(selectors, "FTS_MAX_TERMS", 1)
+        sql = str(case_list(user=alice, f=CaseFilter(q="骨折")).query)
+        assert "MATCH" not in sql and '"description" LIKE' in sql
+        assert found("骨折") == {c.pk for c in holding} | {edited.pk}
+
+
+def test_an_import_indexes_two_character_terms_at_the_end_of_a_text(alice, tmp_path):
+    header, first, *_, last = canonical_rows()
+    first[12], last[12] = "客户申请理赔, 原因: 小腿骨折", "客户咨询保单贷款"
+    assert run_import("cases", write_csv(tmp_path / "cases.csv", [header, first, last]))["created"] == 2
+    assert [c.case_no for c in case_list(user=alice, f=CaseFilter(q="骨折"))] == ["TS-001"]
+    assert [c.case_no for c in case_list(user=alice, f=CaseFilter(q="贷款"))] == ["GD-006"]
 
 
 def test_the_desk_query_count_stays_constant_with_the_probe(logged_in, make_case, monkeypatch):
