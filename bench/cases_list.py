@@ -799,7 +799,7 @@ def timed(fn, reps: int, warmup: int, budget_s: float = 0):
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:  # opens the connection if it is closed
             fn()
-            # What the WSGI server does after each response (SQLite: CONN_MAX_AGE=0 closes it).
+            # What the WSGI server does after each response (closes the connection past CONN_MAX_AGE).
             close_old_connections()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((_cpu_ns(pid) - c0) / 1e6)

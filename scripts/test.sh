@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install.sh --test
 .venv/bin/ruff check xiaobao
 .venv/bin/ruff format --check xiaobao
-.venv/bin/pytest -q "$@"
+# On every core (pytest-xdist); a module's tests stay together, so its fixtures are built once.
+# XIAOBAO_TEST_WORKERS=0 runs them in this one process.
+.venv/bin/pytest -q -n "${XIAOBAO_TEST_WORKERS:-auto}" --dist loadscope "$@"

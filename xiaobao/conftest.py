@@ -5,6 +5,7 @@ Tree:  HQ 总公司 → BR 分公司 → C1 中心支公司 (→ C1KF 部门)
 Objects under test live in C1. "inside" personas sit in C1 (or above it); "outside" ones in C2.
 """
 
+import importlib
 from contextlib import contextmanager
 
 import pytest
@@ -39,6 +40,51 @@ def _isolated_data_dir(settings, tmp_path):
     """Every test gets its own data folder, so keys and files never leak between tests."""
     with isolated_data_dir(settings, tmp_path):
         yield
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis names the test of each API operation ("…[POST /api/v1/cases/]") but gives them all
+    the function's node id; pytest-xdist schedules by node id and would run one operation of five.
+    Each gets the node id its name says."""
+    for item in items:
+        node = getattr(item, "_id", None)  # pytest 9's structured node id
+        if node is not None and node.params is None and item.name.endswith("]") and "[" in item.name:
+            item._id = node.with_params(item.name.partition("[")[2][:-1])
+    seen: set[str] = set()
+    twice = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if twice:
+        raise pytest.UsageError(f"tests share a node id (pytest-xdist would run one of them): {twice}")
+
+
+# The rows the data migrations seed: app label → (migration, function).
+SEEDS = {
+    "cases": ("0002_defaults_and_search", "seed"),  # the root-cause taxonomy
+    "kpi": ("0002_default_indicators", "add"),  # the quality index's indicators
+    "reviews": ("0002_default_checklist", "seed"),  # the 消保审查 checklists
+}
+
+
+def _reseed(sender, **kwargs) -> None:
+    from django.apps import apps
+
+    if sender.label in SEEDS:
+        migration, function = SEEDS[sender.label]
+        getattr(importlib.import_module(f"xiaobao.{sender.label}.migrations.{migration}"), function)(
+            apps, None
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seeds_survive_a_flush():
+    """A transactional test (a browser test, a worker) ends with a flush, which empties every table,
+    the rows the data migrations seeded too. In one process pytest-django runs those tests last; on
+    several workers (pytest-xdist) a worker goes on with other tests after one. The flush emits
+    post_migrate: seed again there, so every test starts from the database migrate leaves."""
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_reseed, dispatch_uid="xiaobao-test-reseed")
+    yield
+    post_migrate.disconnect(dispatch_uid="xiaobao-test-reseed")
 
 
 def make_unit(code, name, level, parent=None) -> Unit:
