@@ -205,7 +205,18 @@ def capped_count() -> str:
     return f"desk Paginator counts at most {COUNT_CAP + 1:,} rows"
 
 
+def search_cap_1000() -> str:
+    """A full-text search counts its matches up to 1,000 (+1) instead of 10,000: the page says
+    "超过 1,000 条". A product decision: who searches a phrase found in a tenth of the cases reads
+    the newest pages, not the total (the statistics page counts by category)."""
+    from xiaobao.cases import views
+
+    views.COUNT_CAP = 1_000
+    return "desk count cap 1,000 (search scenarios only are meaningful)"
+
+
 PATCHES = {
+    "search_cap_1000": search_cap_1000,
     "fts_order_by_date": fts_order_by_date,
     "capped_count": capped_count,
     "desk_counts_open": desk_counts_open,
