@@ -65,6 +65,8 @@ class _Plus(Func):
 
 # SQLite full-text search: a phrase with at least this many matches is "common" (see search_q).
 FTS_COMMON_HITS = 2_000
+# The capped count of a search is driven by the matches' rowids up to this many matches (search_q).
+FTS_COUNT_BY_ROWID = 20_000
 FTS_MATCH = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
 # What the FTS5 index holds of a description: the text and an end mark (migration 0008), so that a
 # 2-character term at the very end of a text is a trigram too ("骨折\n").
@@ -86,7 +88,10 @@ def search_q(text: str, *, counting: bool = False, many: bool = False) -> Q:
     `+id IN (…)`: the unary plus stops SQLite from driving the query by rowid, so it walks the
     received_at index newest first and stops at the page's 50th match instead of fetching and
     sorting every match (bench/results/cases-list.md, finding 5). The capped count (counting=True,
-    unordered) keeps `id IN (…)` for both.
+    unordered) keeps `id IN (…)` up to FTS_COUNT_BY_ROWID matches: it looks up at most that many
+    rows, where the `+id` form would walk every case in scope to count a term found in 1 % of them
+    (1,000,000 cases: 351 → 20 ms); past it, a phrase in a tenth of the cases, the walk stops at the
+    cap sooner than the lookups would.
 
     SQLite, a 2-character term without cased letters (a Chinese word, digits): the OR of the
     trigrams in the index that begin with it (_fts_phrase), the same two ways.
@@ -100,9 +105,8 @@ def search_q(text: str, *, counting: bool = False, many: bool = False) -> Q:
         if phrase == "":
             return Q(pk__in=[])  # no trigram begins with the term: no description holds it
         if phrase is not None:
-            # The count (unordered) is driven by the matches' rowids in either case: the `+id` form
-            # would walk every case in scope to count a term found in 1 % of them (351 ms).
-            if not counting and _fts_hits(phrase) >= FTS_COMMON_HITS:
+            threshold = FTS_COUNT_BY_ROWID if counting else FTS_COMMON_HITS
+            if _fts_hits(phrase, threshold) >= threshold:
                 return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
             return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
     if connection.vendor == "postgresql" and text.upper() == text.lower():
@@ -171,10 +175,10 @@ def _fts_phrase(text: str) -> str | None:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def _fts_hits(phrase: str) -> int:
-    """How many descriptions match, counted up to FTS_COMMON_HITS."""
+def _fts_hits(phrase: str, limit: int) -> int:
+    """How many descriptions match, counted up to `limit`."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({FTS_MATCH} LIMIT {int(FTS_COMMON_HITS)})", [phrase])
+        cursor.execute(f"SELECT count(*) FROM ({FTS_MATCH} LIMIT {int(limit)})", [phrase])
         return cursor.fetchone()[0]
 
 

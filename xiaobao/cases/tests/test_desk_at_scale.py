@@ -140,7 +140,7 @@ def test_an_import_indexes_two_character_terms_at_the_end_of_a_text(alice, tmp_p
 
 
 def test_the_desk_query_count_stays_constant_with_the_probe(logged_in, make_case, monkeypatch):
-    """A search on SQLite adds the FTS probe: one query, whatever the number of cases."""
+    """A search on SQLite adds two FTS probes (the page's and the count's): whatever the number of cases."""
     make_case(description="客户反映退保损失过大")
     with CaptureQueriesContext(connection) as one:
         desk_text(logged_in, q="退保损失")
@@ -150,7 +150,7 @@ def test_the_desk_query_count_stays_constant_with_the_probe(logged_in, make_case
         desk_text(logged_in, q="退保损失")
     assert len(many.captured_queries) == len(one.captured_queries)
     probes = [q for q in many.captured_queries if q["sql"].startswith("SELECT count(*) FROM (SELECT rowid")]
-    assert len(probes) == (1 if connection.vendor == "sqlite" else 0)
+    assert len(probes) == (2 if connection.vendor == "sqlite" else 0)  # the page's and the count's
 
 
 # ---------------------------------------------------------------- search
@@ -172,6 +172,12 @@ def test_common_and_rare_phrases_find_the_same_cases(alice, make_case, monkeypat
     assert rare == common == [c.pk for c in sorted(wanted, key=lambda c: (c.received_at, c.pk), reverse=True)]
     if connection.vendor == "sqlite":
         assert "(+" in common_sql and "(+" not in rare_sql
+    # The count is driven by rowid up to FTS_COUNT_BY_ROWID matches, then walks like the page.
+    for limit, walks in ((1000, False), (2, True)):
+        monkeypatch.setattr(selectors, "FTS_COUNT_BY_ROWID", limit)
+        counted = case_list(user=alice, f=f, counting=True)
+        assert counted.order_by()[:100].count() == 4
+        assert ("(+" in str(counted.query)) == (walks and connection.vendor == "sqlite")
     # Sliced, counted and used as a subquery the common form still names the right table.
     assert case_list(user=alice, f=f).order_by()[:3].count() == 3
     assert Case.objects.filter(pk__in=case_list(user=alice, f=f).values("pk")).count() == 4

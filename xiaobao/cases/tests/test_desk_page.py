@@ -150,7 +150,8 @@ def test_postgresql_samples_the_searched_expression_finely(db):
 
 
 def test_the_count_of_a_search_counts_the_listed_cases(alice, make_case, monkeypatch):
-    """On PostgreSQL the count of a phrase without cased letters adds a plain LIKE; same cases."""
+    """On PostgreSQL the count of a phrase without cased letters adds a plain LIKE; on SQLite the
+    count of a common term is driven by rowid; same cases."""
     for i in range(3):
         make_case(description=f"第 {i} 位客户反映退保损失过大")
     make_case(description="客户反映退保 损失")
@@ -158,7 +159,8 @@ def test_the_count_of_a_search_counts_the_listed_cases(alice, make_case, monkeyp
         f = CaseFilter(q=q)
         listed = set(case_list(user=alice, f=f).values_list("pk", flat=True))
         assert set(case_list(user=alice, f=f, counting=True).values_list("pk", flat=True)) == listed
-        assert selectors.counts_differently(q) == (connection.vendor == "postgresql" and q == "退保损失")
+        # SQLite: every term its index serves (3 characters, or 2 without case) may count by rowid.
+        assert selectors.counts_differently(q) == (connection.vendor == "sqlite" or q == "退保损失")
     monkeypatch.setattr(views, "COUNT_CAP", 10)
     page = views.CappedPaginator(
         case_list(user=alice, f=CaseFilter(q="退保损失")),
