@@ -79,7 +79,7 @@ FTS_MAX_TERMS = 2_000
 TRIGRAM = 3  # shortest term a trigram index can serve
 
 
-def search_q(text: str, *, counting: bool = False, many: bool = False) -> Q:
+def search_q(text: str, *, counting: bool = False, many: bool = False, memo: dict | None = None) -> Q:
     """Chinese full-text search over descriptions: FTS5 trigram on SQLite, pg_trgm on PostgreSQL
     (a GIN index on UPPER(description), which serves icontains).
 
@@ -98,15 +98,16 @@ def search_q(text: str, *, counting: bool = False, many: bool = False) -> Q:
 
     Other terms shorter than a trigram cannot use either index and fall back to a scan with LIKE;
     on PostgreSQL a term without cased letters (Chinese, digits) skips UPPER() on every row.
+
+    `memo`: where the SQLite probe is kept, so a page and its count (CaseFilter.fts) read it once.
     """
     text = text.strip()
     if connection.vendor == "sqlite":
-        phrase = _fts_phrase(text)
+        phrase, hits = _fts_probe(text, {} if memo is None else memo)
         if phrase == "":
             return Q(pk__in=[])  # no trigram begins with the term: no description holds it
         if phrase is not None:
-            threshold = FTS_COUNT_BY_ROWID if counting else FTS_COMMON_HITS
-            if _fts_hits(phrase, threshold) >= threshold:
+            if hits >= (FTS_COUNT_BY_ROWID if counting else FTS_COMMON_HITS):
                 return Q(_PlusIn(F("pk"), RawSQL(FTS_MATCH, [phrase])))
             return Q(pk__in=RawSQL(FTS_MATCH, [phrase]))
     if connection.vendor == "postgresql" and text.upper() == text.lower():
@@ -175,6 +176,16 @@ def _fts_phrase(text: str) -> str | None:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+def _fts_probe(text: str, memo: dict) -> tuple[str | None, int]:
+    """(_fts_phrase(text), how many descriptions match it counted up to FTS_COUNT_BY_ROWID), read
+    once per memo."""
+    key = (text, FTS_COUNT_BY_ROWID)
+    if key not in memo:
+        phrase = _fts_phrase(text)
+        memo[key] = (phrase, _fts_hits(phrase, FTS_COUNT_BY_ROWID) if phrase else 0)
+    return memo[key]
+
+
 def _fts_hits(phrase: str, limit: int) -> int:
     """How many descriptions match, counted up to `limit`."""
     with connection.cursor() as cursor:
@@ -207,6 +218,8 @@ class CaseFilter:
     q: str = ""
     sort: str = "received"
     errors: list[str] = field(default_factory=list)
+    # The SQLite search probe of `q`, shared by the page's and the count's querysets (search_q).
+    fts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_params(cls, params) -> "CaseFilter":
@@ -288,7 +301,7 @@ def case_list(
     if f.claims:
         cases = cases.filter(claims_related=True)
     if f.q:
-        cases = cases.filter(search_q(f.q, counting=counting, many=many))
+        cases = cases.filter(search_q(f.q, counting=counting, many=many, memo=f.fts))
     return cases.order_by(SORTS[f.sort], "-pk")
 
 

@@ -15,7 +15,8 @@ from django.db import migrations
 MARKED = "description || char(10)"
 
 
-def _triggers(schema_editor, indexed: str) -> None:
+def _index_with(schema_editor, indexed: str) -> None:
+    """Triggers that index `indexed`, and every description indexed so."""
     for name in ("ai", "ad", "au"):
         schema_editor.execute(f"DROP TRIGGER IF EXISTS cases_case_fts_{name}")
     old, new = indexed.replace("description", "old.description"), indexed.replace("description", "new.description")
@@ -38,7 +39,7 @@ def _triggers(schema_editor, indexed: str) -> None:
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
-        _triggers(schema_editor, MARKED)
+        _index_with(schema_editor, MARKED)
         schema_editor.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts_terms USING fts5vocab(cases_case_fts, 'row')"
         )
@@ -47,7 +48,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute("DROP TABLE IF EXISTS cases_case_fts_terms")
-        _triggers(schema_editor, "description")
+        _index_with(schema_editor, "description")
 
 
 class Migration(migrations.Migration):
