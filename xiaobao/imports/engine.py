@@ -29,6 +29,7 @@ from xiaobao.imports.errorfile import ERROR_COLUMNS, ErrorFileWriter
 from xiaobao.imports.mapping import Profile, TemplatePart, template_fields
 from xiaobao.imports.readers import Row, Table
 from xiaobao.imports.spec import Change, ImportRefused, ImportSpec, Issue, Key, Record, RowError
+from xiaobao.lib.dbthread import BackgroundWriter, InlineWriter
 from xiaobao.lib.mojibake import looks_mojibake
 from xiaobao.lib.parsing import parse_date, parse_datetime, parse_text, shown
 
@@ -94,7 +95,8 @@ class Importer:
       validate_row(row)            one parsed row (dict by column name) → cleaned row, or RowError
       existing(keys)               {key: stored values by column name} for a chunk's keys, in bulk
       validate_records(...)        checks across records or against the database: record.reject()
-      apply(created, updated)      write a chunk in bulk; never called with an empty plan
+      apply(created, updated)      write a chunk in bulk; never called with an empty plan. It may
+                                   return a function that finishes the write (see `pipelined`)
       report()                     extra facts for the batch summary (e.g. units it created)
     A profile's `options` reach the importer as self.options (names allowed by option_names).
     """
@@ -107,6 +109,12 @@ class Importer:
     option_names: ClassVar[frozenset[str]] = frozenset()
     # The batch being imported, set by services.import_run (None when the engine is run directly).
     batch: Any = None
+    # True: the function apply() returns (the chunk's database writes, and then on_changes) runs on a
+    # writer thread sharing the import's connection while the engine reads the next chunk
+    # (lib.dbthread), and the engine waits for it before its next existing(). Only for an importer
+    # whose validate_row() never touches the database and whose returned function changes nothing
+    # validate_row() reads. Python work belongs in apply() itself: the threads share one Python lock.
+    pipelined: ClassVar[bool] = False
 
     def __init__(self, *, key: tuple[str, ...] | None = None, options: dict[str, Any] | None = None) -> None:
         self.key = key or self.spec.key
@@ -130,7 +138,7 @@ class Importer:
         """`records` includes those already rejected (their values may be partial), so a record can
         be refused because one it depends on was."""
 
-    def apply(self, *, created: list[Record], updated: list[Change]) -> None:
+    def apply(self, *, created: list[Record], updated: list[Change]) -> Callable[[], None] | None:
         raise NotImplementedError
 
 
@@ -342,6 +350,7 @@ class ImportEngine:
         self._records: dict[Key, Record] = {}
         self._loose: list[Record] = []  # rejected rows without a readable key
         self._seen: dict[Key, int] | None = {}  # key → first row, across chunks
+        self._writer: InlineWriter = InlineWriter()
 
     # ------------------------------------------------------------ header
 
@@ -680,6 +689,7 @@ class ImportEngine:
                         else:
                             values[name] = separator.join(map(str, collected)) or None
         good = [r.key for r in records if not r.rejected]
+        self._writer.wait()  # the last chunk's write has ended: the database is the engine's again
         current = self.importer.existing(good) if good else {}
         self.importer.validate_records(records=records, existing=current)
         created: list[Record] = []
@@ -710,12 +720,17 @@ class ImportEngine:
             counts[outcome] += 1
             rows[outcome] += len(record.rows)
         if self.write and (created or updated):
-            self.importer.apply(created=created, updated=updated)
-            if updated and self.on_changes is not None:
-                self.on_changes(updated)
+            finish = self.importer.apply(created=created, updated=updated)
+            self._writer.submit(self._finish, finish, updated)
         self._report(rejected)
         self._records.clear()
         self._loose.clear()
+
+    def _finish(self, finish: Callable[[], None] | None, updated: list[Change]) -> None:
+        if finish is not None:
+            finish()
+        if updated and self.on_changes is not None:
+            self.on_changes(updated)
 
     def _report(self, rejected: list[Record]) -> None:
         """Count the rejected records and list their rows, in file order, in the report and error file."""
@@ -767,15 +782,19 @@ class ImportEngine:
         if chunk_size is None:
             self._seen = None  # one chunk: every row of a record meets it in memory
         result = self.result
-        for rowno, cells in chain(sample, rows):
-            if _blank(cells):
-                continue
-            result.rows_read += 1
-            values, problems = self._parse(cells)
-            key = self._key_of(values, problems)
-            # Chunks end only between records, so the adjacent rows of one record stay together.
-            if chunk_size is not None and len(self._records) >= chunk_size and key not in self._records:
-                self._flush()
-            self._file(rowno, cells, values, problems, key)
-        self._flush()
+        # A chunk is written while the next one is read (Importer.pipelined).
+        pipelined = self.write and self.importer.pipelined and chunk_size is not None
+        with BackgroundWriter() if pipelined else InlineWriter() as self._writer:
+            for rowno, cells in chain(sample, rows):
+                if _blank(cells):
+                    continue
+                result.rows_read += 1
+                values, problems = self._parse(cells)
+                key = self._key_of(values, problems)
+                # Chunks end only between records, so the adjacent rows of one record stay together.
+                if chunk_size is not None and len(self._records) >= chunk_size and key not in self._records:
+                    self._flush()
+                self._file(rowno, cells, values, problems, key)
+            self._flush()
+        self._writer = InlineWriter()
         return result

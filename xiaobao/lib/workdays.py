@@ -18,6 +18,8 @@ class WorkCalendar:
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
     # Years whose full schedule an administrator has entered, so they are no longer provisional.
     confirmed_years: frozenset[int] = frozenset()
+    # Answers already given (an import asks about the same few hundred days again and again).
+    _answers: dict[dt.date, tuple[bool, bool]] = field(default_factory=dict, compare=False, repr=False)
 
     def known(self, day: dt.date) -> bool:
         if day.year in self.confirmed_years:
@@ -30,6 +32,12 @@ class WorkCalendar:
 
     def is_workday(self, day: dt.date) -> tuple[bool, bool]:
         """(is it a working day, is the answer provisional)."""
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._ask(day)
+        return answer
+
+    def _ask(self, day: dt.date) -> tuple[bool, bool]:
         if day in self.overrides:
             return self.overrides[day], False
         try:

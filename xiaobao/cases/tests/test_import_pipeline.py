@@ -1,0 +1,96 @@
+"""The case import writes each chunk on a writer thread while it reads the next one
+(Importer.pipelined, lib.dbthread): the same rows as writing in turn, and one transaction."""
+
+import threading
+
+import pytest
+from django.db import DatabaseError
+
+from xiaobao.cases.importers import CaseImporter
+from xiaobao.cases.models import Case, CaseEvent
+from xiaobao.customers.models import Customer
+from xiaobao.imports.tests.files import run_import, run_import_refused, write_csv
+from xiaobao.lib.idcard import id_check_char
+
+HEADER = ["工单号", "受理时间", "工单类型", "来源渠道", "客户姓名", "来电号码", "证件号码", "机构代码", "投诉事由", "诉求内容", "状态", "办结时间"]  # fmt: skip
+
+
+def _file(tmp_path, name: str):
+    rows = [HEADER]
+    for i in range(14):
+        id_no = ""
+        if i % 4 == 0:
+            stem = f"37010219800101{i:03d}"
+            id_no = stem + id_check_char(stem)
+        status, closed = ("已办结", "2024-09-20") if i % 3 == 0 else ("", "")
+        rows.append(
+            [f"PL-{i:02d}", f"2024-09-{10 + i % 5:02d} 09:30", "投诉" if i % 2 else "咨询", "4008热线",
+             "张三" if id_no else "", "13812345678" if id_no else "", id_no, "C1" if i % 5 else "C2",
+             "理赔纠纷", f"第{i}件: 理赔太慢", status, closed]
+        )  # fmt: skip
+    rows.append(["PL-bad", "不是日期", "投诉", "4008热线", "", "", "", "C1", "理赔纠纷", "坏行", "", ""])
+    rows.append(["PL-03", "2024-09-13 09:30", "咨询", "4008热线", "", "", "", "C1", "", "重复的工单号, 值不同", "", ""])  # fmt: skip
+    return write_csv(tmp_path / f"{name}.csv", rows)
+
+
+def _stored() -> tuple[list, list, int]:
+    cases = list(
+        Case.objects.order_by("case_no").values_list(
+            "case_no", "kind", "status", "unit__code", "received_at", "due_date", "deadline_rule",
+            "closed_at", "on_time", "description", "customer__id_no_token",
+        )
+    )  # fmt: skip
+    events = sorted(
+        (e.case.case_no, e.action, e.to_status, e.details["row"])
+        for e in CaseEvent.objects.select_related("case")
+    )
+    return cases, events, Customer.objects.count()
+
+
+@pytest.mark.django_db
+def test_chunks_written_on_the_writer_thread_store_what_writing_in_turn_stores(
+    tree, clock, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(CaseImporter, "chunk_size", 3)  # 16 rows: six chunks
+    writers = []
+    write = CaseImporter._write
+
+    def spy(self, *args):
+        writers.append(threading.current_thread())
+        return write(self, *args)
+
+    monkeypatch.setattr(CaseImporter, "_write", spy)
+    piped = run_import("cases", _file(tmp_path, "piped"))
+    assert len(writers) >= 5 and all(t is not threading.main_thread() for t in writers)
+    stored = _stored()
+    assert stored[0] and len(stored[1]) == len(stored[0])
+
+    Case.objects.all().delete()
+    Customer.objects.all().delete()
+    writers.clear()
+    monkeypatch.setattr(CaseImporter, "pipelined", False)
+    inline = run_import("cases", _file(tmp_path, "inline"))
+    assert writers and all(t is threading.main_thread() for t in writers)
+
+    for name in ("rows_read", "created", "updated", "unchanged", "rejected"):
+        assert piped[name] == inline[name], name
+    assert piped["rejected"] == 2 and piped["created"] == 14
+    assert _stored() == stored
+
+
+@pytest.mark.django_db
+def test_an_error_on_the_writer_thread_rolls_back_every_chunk(tree, clock, tmp_path, monkeypatch):
+    monkeypatch.setattr(CaseImporter, "chunk_size", 3)
+    write, calls = CaseImporter._write, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise DatabaseError("磁盘已满")
+        return write(self, *args)
+
+    monkeypatch.setattr(CaseImporter, "_write", failing)
+    summary, message = run_import_refused("cases", _file(tmp_path, "failing"), returncode=1)
+    assert summary["status"] == "failed"
+    assert "磁盘已满" in message and "已全部回滚" in message
+    assert not Case.objects.exists() and not CaseEvent.objects.exists() and not Customer.objects.exists()
