@@ -248,8 +248,22 @@ def derived_unit_code(name: str, prefix: str = "") -> str:
     return f"{head}-{digest}"
 
 
+def _sql_literal(value: Any) -> str | None:
+    """A default as an SQL literal, for the types that have an unambiguous one; else None."""
+    if value is None:
+        return "NULL"
+    if value.__class__ is bool:
+        return "1" if value else "0"
+    if value.__class__ is int:
+        return str(value)
+    if value.__class__ is str:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
 class _BulkInsert:
-    """One INSERT statement run with executemany for a chunk of rows of one model.
+    """The rows of a chunk for one model, inserted in bulk: COPY on PostgreSQL, INSERTs of many rows
+    each on SQLite.
 
     bulk_create() compiles a statement per few dozen rows on SQLite (its variable limit) and
     prepares every value through every field; here the statement is built once, the columns a
@@ -262,13 +276,18 @@ class _BulkInsert:
         """json_text: JSON columns whose values the caller gives as JSON text already."""
         fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
         rest = [f for name, f in fields.items() if name not in names]
-        self.adapters = [
-            (i, a)
-            for i, a in enumerate(
-                None if name in json_text else self._adapter(fields[name]) for name in names
-            )
-            if a
-        ]
+        self.dates: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
+        self.adapters: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, name in enumerate(names):
+            if name in json_text:
+                continue
+            adapt = self._adapter(fields[name])
+            if adapt is None:
+                continue
+            if fields[name].get_internal_type() in ("DateTimeField", "DateField"):
+                self.dates.append((i, adapt, {}))  # adapted once per distinct value
+            else:
+                self.adapters.append((i, adapt))
         self.defaults = []
         for f in rest:
             default, adapt = f.get_default(), self._adapter(f)
@@ -278,40 +297,39 @@ class _BulkInsert:
         placeholders = ", ".join(["%s"] * (len(names) + len(rest)))
         self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
         self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-        self.width = len(names) + len(rest)
+        # SQLite: the defaults written into the statement as literals, so only the caller's values
+        # are bound (binding holds Python's lock); None when a default has no plain literal.
+        literals = [_sql_literal(value) for value in self.defaults]
+        self.literals = None if None in literals else literals
+        self.bound = len(names) if self.literals is not None else len(names) + len(rest)
         self._many: dict[int, str] = {}  # rows → INSERT … VALUES (…), (…), … for that many rows
+
+    def _in_statement(self) -> bool:
+        """Whether the defaults are in the SQLite statement rather than in each row."""
+        return connection.vendor == "sqlite" and self.literals is not None
 
     def _many_sql(self, count: int) -> str:
         """INSERT … VALUES (?, …), (?, …), … for `count` rows, in sqlite3's own placeholders."""
         sql = self._many.get(count)
         if sql is None:
             head = self.sql[: self.sql.index("VALUES (")]
-            one = "(" + ", ".join(["?"] * self.width) + ")"
+            one = "(" + ", ".join(["?"] * self.bound + (self.literals or [])) + ")"
             sql = self._many[count] = head + "VALUES " + ", ".join([one] * count)
         return sql
 
     def _rows_per_statement(self) -> int:
         limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        return max(1, min(SQLITE_ROWS_PER_INSERT, limit // self.width))
+        return max(1, min(SQLITE_ROWS_PER_INSERT, limit // max(self.bound, 1)))
 
     @staticmethod
     def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
         """How the backend wants this field's Python value, or None when it takes it as it is."""
         ops = connection.ops
         kind = field.get_internal_type()
-        if kind in ("DateTimeField", "DateField"):
-            adapt = ops.adapt_datetimefield_value if kind == "DateTimeField" else ops.adapt_datefield_value
-            seen: dict[Any, Any] = {}
-
-            def remembered(value: Any) -> Any:
-                if value is None:
-                    return None
-                found = seen.get(value)
-                if found is None:
-                    found = seen[value] = adapt(value)
-                return found
-
-            return remembered
+        if kind == "DateTimeField":
+            return ops.adapt_datetimefield_value
+        if kind == "DateField":
+            return ops.adapt_datefield_value
         if kind == "JSONField":
             return lambda value: ops.adapt_json_value(value, field.encoder)
         if kind == "DecimalField":
@@ -320,12 +338,22 @@ class _BulkInsert:
 
     def adapt(self, rows: list[list[Any]]) -> list[list[Any]]:
         """`rows` (Python values in the order of `names`) as the database takes them, with the other
-        columns' defaults; the lists are adapted in place."""
-        adapters, defaults = self.adapters, self.defaults
-        for row in rows:
-            for i, adapt in adapters:
+        columns' defaults (unless the statement has them); the lists are adapted in place."""
+        for i, adapt, seen in self.dates:  # a column at a time: no call per value
+            for row in rows:
+                value = row[i]
+                if value is not None:
+                    found = seen.get(value)
+                    if found is None:
+                        found = seen[value] = adapt(value)
+                    row[i] = found
+        for i, adapt in self.adapters:
+            for row in rows:
                 row[i] = adapt(row[i])
-            row += defaults
+        if not self._in_statement():
+            defaults = self.defaults
+            for row in rows:
+                row += defaults
         return rows
 
     def insert(self, rows: list[list[Any]]) -> None:

@@ -4,9 +4,9 @@
 import threading
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
-from xiaobao.cases.importers import CaseImporter
+from xiaobao.cases.importers import CASE_COLUMNS, CaseImporter, _BulkInsert, _sql_literal
 from xiaobao.cases.models import Case, CaseEvent
 from xiaobao.customers.models import Customer
 from xiaobao.imports.tests.files import run_import, run_import_refused, write_csv
@@ -94,3 +94,24 @@ def test_an_error_on_the_writer_thread_rolls_back_every_chunk(tree, clock, tmp_p
     assert summary["status"] == "failed"
     assert "磁盘已满" in message and "已全部回滚" in message
     assert not Case.objects.exists() and not CaseEvent.objects.exists() and not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_columns_an_import_does_not_set_hold_their_model_defaults(tree, clock, tmp_path):
+    """On SQLite the defaults are written into the INSERT statement as literals."""
+    run_import("cases", _file(tmp_path, "defaults"))
+    fields = {f.attname: f for f in Case._meta.concrete_fields if not f.primary_key}
+    rest = [name for name in fields if name not in CASE_COLUMNS]
+    assert len(rest) > 10
+    for case_no in ("PL-01", "PL-02"):
+        stored = Case.objects.filter(case_no=case_no).values(*rest).get()
+        assert stored == {name: fields[name].get_default() for name in rest}
+    if connection.vendor == "sqlite":
+        assert _BulkInsert(Case, CASE_COLUMNS).literals is not None
+
+
+def test_defaults_become_sql_literals_only_when_unambiguous():
+    assert [_sql_literal(v) for v in (None, True, False, 0, 7, "", "it's")] == [
+        "NULL", "1", "0", "0", "7", "''", "'it''s'"
+    ]  # fmt: skip
+    assert _sql_literal(1.5) is None and _sql_literal({"a": 1}) is None
