@@ -96,6 +96,39 @@ NULL`); that is a schema change for the cases app. PostgreSQL would gain from `C
   machine, on either database**, before it has parsed or checked a single cell; the floor table
   above measures it again in the same run as the import. Only a loader outside Python could pass
   it, and then only on SQLite.
+
+## Sixth session (2026-11-29): the writes overlap the reading, on a faster machine
+
+This session's machine runs the same code about three times faster than the one above (the
+Texas import at 3fa1796: 13,717 rows/s on SQLite, 10,951 on PostgreSQL; the floor from Python
+31,946 and 27,805), so 20,000 rows/s is no longer above the floor. What changed:
+
+1. A writer thread (`xiaobao/lib/dbthread.py`, `Importer.pipelined`): while the engine reads and
+   checks chunk N+1, chunk N's rows are written on a second thread that shares the import's
+   connection and transaction. apply() builds the rows (Python) and returns the database part,
+   which runs on the thread; the engine waits for it before its next query. SQLite runs a statement
+   and PostgreSQL's server takes a COPY without Python's lock, so the two use both cores.
+2. Python's lock: by default a thread waiting for it waits up to 5 ms, after every statement: the
+   writer queued more than it wrote and the two threads took turns (CPU seconds = wall seconds).
+   While the writer is open the switch interval is 0.05 ms.
+3. SQLite: 1,000 rows per INSERT statement instead of executemany (one wait for the lock per
+   statement, not per row), the columns an import does not set written into the statement as
+   literals (26 values bound per row instead of 43: binding holds the lock), dates adapted a
+   column at a time, the events' details written as JSON text directly.
+4. The working-day calendar remembers its answers (the clocks asked chinese-calendar about the
+   same days 25,000 times).
+
+Measured on the whole file (alternating old and new code, the machine otherwise idle), SQLite first
+import: 13,717 rows/s before; with 1.–2. 17,700–20,600; with 3.–4. 20,100–22,300 (13.0–14.0 s).
+The machine's speed itself moves by some 20 % between runs: the same-file-again row (no writes,
+no thread) is the yardstick.
+
+PostgreSQL stays near 11,000–12,000 rows/s: there the server is the bottleneck. Its own work for
+the cases' COPY is about 10.7 s (INSERT … SELECT of the same 281,397 rows into a twin table: 10.7 s
+with every index, 3.8 s without the pg_trgm GIN index, 2.5 s without it and the six indexes on
+channel, category and the `varchar_pattern_ops` twins), and the importer's Python needs some
+14 CPU seconds beside it: 25 CPU seconds on 2 cores cannot fit in the 14 s that 20,000 rows/s
+allows. A larger `gin_pending_list_limit` moved nothing (23.8 s + 0.85 s of cleanup against 25.2 s).
 """
 
 
