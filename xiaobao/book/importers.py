@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 
 from xiaobao.book import hooks, store
 from xiaobao.book.schema import KEYS, PERSONAL, SCHEMAS
@@ -313,7 +314,13 @@ RULES: dict[str, list[Rule]] = {
     ],
 }
 
-LABELS = {"policies": "保单清单", "premiums": "实收保费", "surrenders": "退保清单", "claims": "理赔清单"}
+# gettext_noop: the labels stay Chinese text here and are translated where a page shows them.
+LABELS = {
+    "policies": gettext_noop("保单清单"),
+    "premiums": gettext_noop("实收保费"),
+    "surrenders": gettext_noop("退保清单"),
+    "claims": gettext_noop("理赔清单"),
+}
 
 
 def unknown_unit(code: str) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from xiaobao.cases import clocks, hooks
 from xiaobao.cases.maintenance import analyze_cases
@@ -386,7 +387,7 @@ class _BulkInsert:
 class CaseImporter(Importer):
     spec = ImportSpec(
         kind="cases",
-        label="工单与投诉",
+        label=gettext_noop("工单与投诉"),
         key=("case_no",),
         extra=True,
         columns=[

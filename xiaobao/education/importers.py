@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from xiaobao.education.models import Activity, Audience, Mode
 from xiaobao.education.services import ReachLimits, activity_problems, campaign_normalize
@@ -68,7 +69,7 @@ FIELDS = ("date", "mode", "campaign", "title", "location", "audience", "reach", 
 class EducationImporter(Importer):
     spec = ImportSpec(
         kind="education",
-        label="金融教育活动",
+        label=gettext_noop("金融教育活动"),
         key=("activity_no",),
         extra=True,
         columns=[

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from xiaobao.imports.engine import Importer, in_batches
 from xiaobao.imports.registry import register
@@ -43,7 +44,7 @@ def unit_rule_error(*, code: str, level: str, parent_level: str | None) -> tuple
 class UnitImporter(Importer):
     spec = ImportSpec(
         kind="units",
-        label="机构",
+        label=gettext_noop("机构"),
         key=("code",),
         columns=[
             Column("code", ("机构代码",), text_parser(max_length=CODE_LENGTH), required=True),

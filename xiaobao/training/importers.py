@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from xiaobao.accounts import access
 from xiaobao.accounts.models import User
@@ -48,7 +49,7 @@ def _score(value: Any) -> Decimal:
 class AttendanceImporter(Importer):
     spec = ImportSpec(
         kind="training_attendance",
-        label="培训签到",
+        label=gettext_noop("培训签到"),
         key=("session_ref", "name"),
         columns=[
             Column(
