@@ -29,6 +29,7 @@ from xiaobao.imports.errorfile import ERROR_COLUMNS, ErrorFileWriter
 from xiaobao.imports.mapping import Profile, TemplatePart, template_fields
 from xiaobao.imports.readers import Row, Table
 from xiaobao.imports.spec import Change, ImportRefused, ImportSpec, Issue, Key, Record, RowError
+from xiaobao.lib.bulkgc import bulk_gc
 from xiaobao.lib.dbthread import BackgroundWriter, InlineWriter
 from xiaobao.lib.mojibake import looks_mojibake
 from xiaobao.lib.parsing import parse_date, parse_datetime, parse_text, shown
@@ -784,7 +785,8 @@ class ImportEngine:
         result = self.result
         # A chunk is written while the next one is read (Importer.pipelined).
         pipelined = self.write and self.importer.pipelined and chunk_size is not None
-        with BackgroundWriter() if pipelined else InlineWriter() as self._writer:
+        # bulk_gc: the collector leaves alone the objects that were there before the pass (lib.bulkgc).
+        with bulk_gc(), BackgroundWriter() if pipelined else InlineWriter() as self._writer:
             for rowno, cells in chain(sample, rows):
                 if _blank(cells):
                     continue
