@@ -117,18 +117,26 @@ Texas import at 3fa1796: 13,717 rows/s on SQLite, 10,951 on PostgreSQL; the floo
    column at a time, the events' details written as JSON text directly.
 4. The working-day calendar remembers its answers (the clocks asked chinese-calendar about the
    same days 25,000 times).
+5. Python's garbage collector (`xiaobao/lib/bulkgc.py`): during an import it leaves alone the
+   objects that existed before it (gc.freeze) and collects the import's own garbage in fewer
+   rounds. Its full collections had walked the whole process, Django included, 53 times: some 5 of
+   the import's 20 CPU seconds (measured with the collector on, off, and with a larger threshold).
 
 Measured on the whole file (alternating old and new code, the machine otherwise idle), SQLite first
-import: 13,717 rows/s before; with 1.–2. 17,700–20,600; with 3.–4. 20,100–22,300 (13.0–14.0 s).
-The machine's speed itself moves by some 20 % between runs: the same-file-again row (no writes,
-no thread) is the yardstick.
+import: 13,717 rows/s before; with 1.–2. 17,700–20,600; with 3.–4. 20,100–22,300 (13.0–14.0 s);
+with 5. 25,000–27,100 (10.4–11.3 s). The machine's speed itself moves by some 20 % between runs:
+the same-file-again row (no writes, no thread) is the yardstick.
 
-PostgreSQL stays near 11,000–12,000 rows/s: there the server is the bottleneck. Its own work for
-the cases' COPY is about 10.7 s (INSERT … SELECT of the same 281,397 rows into a twin table: 10.7 s
-with every index, 3.8 s without the pg_trgm GIN index, 2.5 s without it and the six indexes on
-channel, category and the `varchar_pattern_ops` twins), and the importer's Python needs some
-14 CPU seconds beside it: 25 CPU seconds on 2 cores cannot fit in the 14 s that 20,000 rows/s
-allows. A larger `gin_pending_list_limit` moved nothing (23.8 s + 0.85 s of cleanup against 25.2 s).
+PostgreSQL went from about 11,000 to 13,000–14,000 rows/s, and there the writer thread is the
+bottleneck: the engine waits for it some 8 s of the 21. Per chunk it sends the COPY (the rows
+formatted by psycopg under Python's lock, 3.6 CPU s in all) and waits for the server, which indexes
+them (about 10.7 s for the whole file on its own: INSERT … SELECT of the same 281,397 rows into a
+twin table took 10.7 s with every index, 3.8 s without the pg_trgm GIN index, 2.5 s without it and
+the six indexes on channel, category and the `varchar_pattern_ops` twins), then reads the new ids
+back (1.1 s) and copies the events (0.9 s). A larger `gin_pending_list_limit` moved nothing (23.8 s
++ 0.85 s of cleanup against 25.2 s). What would be left to try: fewer indexes (the six above are
+1.35 s of the server's time; the enum ones serve the desk's filters), and the ids from the batch
+instead of a lookup by case number.
 """
 
 
