@@ -996,7 +996,14 @@ def write_report(args, meta: dict, rows: list[dict], plans: list[dict]) -> Path:
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     lines += [_fmt_row(r) for r in rows]
-    list_counts = {r["queries"] for r in rows if "xiaobao cases" not in r["scenario"]}
+    # The same page for a user who sees 1,000,000 cases and one who sees 131,660, and every
+    # repetition: one count (a search on SQLite adds its index probes, the same for every size).
+    by_page: dict[str, set[str]] = {}
+    for r in rows:
+        if "xiaobao cases" not in r["scenario"]:
+            by_page.setdefault(r["scenario"].split(": ", 1)[-1], set()).add(str(r["queries"]))
+    constant = all(len(counts) == 1 and "–" not in next(iter(counts)) for counts in by_page.values())
+    shown_counts = "; ".join(f"{page}: {', '.join(sorted(counts))}" for page, counts in by_page.items())
     lines += [
         "",
         f"*rows*: cases matching the filter (the page shows {PAGE_SIZE}); for stats, the cases of 2024. "
@@ -1006,8 +1013,8 @@ def write_report(args, meta: dict, rows: list[dict], plans: list[dict]) -> Path:
         "workers), a load-independent companion of the wall time when other processes share the cores. "
         f"Per-query times and plans: `{args.out or f'cases-list-{args.db}'}-plans.md`.",
         "",
-        f"Constant query count across list pages: {'pass' if len(list_counts) == 1 else '**FAIL**'} "
-        f"({', '.join(sorted(list_counts))}).",
+        "Constant query count (each page the same for every user and repetition, whatever the rows): "
+        f"{'pass' if constant else '**FAIL**'} ({shown_counts}).",
         "",
     ]
     name = args.out or f"cases-list-{args.db}"
