@@ -134,9 +134,13 @@ them (about 10.7 s for the whole file on its own: INSERT … SELECT of the same 
 twin table took 10.7 s with every index, 3.8 s without the pg_trgm GIN index, 2.5 s without it and
 the six indexes on channel, category and the `varchar_pattern_ops` twins), then reads the new ids
 back (1.1 s) and copies the events (0.9 s). A larger `gin_pending_list_limit` moved nothing (23.8 s
-+ 0.85 s of cleanup against 25.2 s). What would be left to try: fewer indexes (the six above are
-1.35 s of the server's time; the enum ones serve the desk's filters), and the ids from the batch
-instead of a lookup by case number.
++ 0.85 s of cleanup against 25.2 s). The commit takes another 3.1 s: PostgreSQL runs there the
+foreign-key checks Django declares DEFERRABLE INITIALLY DEFERRED (with SET CONSTRAINTS ALL
+IMMEDIATE the commit took 0.0 s and the inserts 3.4 s longer; the import as long), and ANALYZE after
+the import 0.9 s. So the server alone works some 17–18 s for this file, whatever the client does:
+20,000 rows/s (14 s) is out of reach on PostgreSQL with this schema (twenty B-tree indexes, the
+trigram index and the foreign keys). What would move it: fewer indexes (the six above are 1.35 s of
+the server's time; the enum ones serve the desk's filters).
 """
 
 
