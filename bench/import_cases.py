@@ -137,9 +137,9 @@ back (1.1 s) and copies the events (0.9 s). A larger `gin_pending_list_limit` mo
 + 0.85 s of cleanup against 25.2 s). The commit takes another 3.1 s: PostgreSQL runs there the
 foreign-key checks Django declares DEFERRABLE INITIALLY DEFERRED (with SET CONSTRAINTS ALL
 IMMEDIATE the commit took 0.0 s and the inserts 3.4 s longer; the import as long), and ANALYZE after
-the import 0.9 s. So the server alone works about 17 s for this file (with the ids read back), whatever the client does:
-20,000 rows/s (14 s) is out of reach on PostgreSQL with this schema (twenty B-tree indexes, the
-trigram index and the foreign keys). What would move it: fewer indexes (the six above are 1.35 s of
+the import 0.9 s. So the server alone works about 17 s for this file (with the ids read back),
+whatever the client does: 20,000 rows/s (14 s) is out of reach on PostgreSQL with this schema
+(twenty B-tree indexes, the trigram index and the foreign keys). What would move it: fewer indexes (the six above are 1.35 s of
 the server's time; the enum ones serve the desk's filters).
 """
 
