@@ -9,6 +9,7 @@ import importlib
 from contextlib import contextmanager
 
 import pytest
+from django.utils import translation
 
 from xiaobao.accounts.models import Role, User
 from xiaobao.org.models import Unit, UnitLevel
@@ -40,6 +41,17 @@ def _isolated_data_dir(settings, tmp_path):
     """Every test gets its own data folder, so keys and files never leak between tests."""
     with isolated_data_dir(settings, tmp_path):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Every test starts and ends in the site's language. A request through the test client with an
+    English browser leaves English active in the test's thread (LocaleMiddleware activates it and
+    nothing in the test thread undoes that), and a later test on the same worker then stored English
+    text, e.g. a risk alert's title from scan_run()."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def pytest_collection_modifyitems(items):
