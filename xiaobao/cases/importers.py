@@ -296,7 +296,8 @@ class _BulkInsert:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in [*(fields[name] for name in names), *rest])
         placeholders = ", ".join(["%s"] * (len(names) + len(rest)))
-        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        self.head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+        self.sql = f"{self.head}({placeholders})"
         self.copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
         # SQLite: the defaults written into the statement as literals, so only the caller's values
         # are bound (binding holds Python's lock); None when a default has no plain literal.
@@ -313,9 +314,8 @@ class _BulkInsert:
         """INSERT … VALUES (?, …), (?, …), … for `count` rows, in sqlite3's own placeholders."""
         sql = self._many.get(count)
         if sql is None:
-            head = self.sql[: self.sql.index("VALUES (")]
             one = "(" + ", ".join(["?"] * self.bound + (self.literals or [])) + ")"
-            sql = self._many[count] = head + "VALUES " + ", ".join([one] * count)
+            sql = self._many[count] = self.head + ", ".join([one] * count)
         return sql
 
     def _rows_per_statement(self) -> int:

@@ -179,17 +179,17 @@ def _fts_phrase(text: str) -> str | None:
 def _fts_probe(text: str, memo: dict) -> tuple[str | None, int]:
     """(_fts_phrase(text), how many descriptions match it counted up to FTS_COUNT_BY_ROWID), read
     once per memo."""
-    key = (text, FTS_COUNT_BY_ROWID)
-    if key not in memo:
+    if text not in memo:
         phrase = _fts_phrase(text)
-        memo[key] = (phrase, _fts_hits(phrase, FTS_COUNT_BY_ROWID) if phrase else 0)
-    return memo[key]
+        memo[text] = (phrase, _fts_hits(phrase) if phrase else 0)
+    return memo[text]
 
 
-def _fts_hits(phrase: str, limit: int) -> int:
-    """How many descriptions match, counted up to `limit`."""
+def _fts_hits(phrase: str) -> int:
+    """How many descriptions match, counted up to FTS_COUNT_BY_ROWID (search_q compares the count
+    with FTS_COMMON_HITS, which is lower, for a page and with the limit itself for a count)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({FTS_MATCH} LIMIT {int(limit)})", [phrase])
+        cursor.execute(f"SELECT count(*) FROM ({FTS_MATCH} LIMIT {int(FTS_COUNT_BY_ROWID)})", [phrase])
         return cursor.fetchone()[0]
 
 

@@ -786,7 +786,7 @@ class ImportEngine:
         # A chunk is written while the next one is read (Importer.pipelined).
         pipelined = self.write and self.importer.pipelined and chunk_size is not None
         # bulk_gc: the collector leaves alone the objects that were there before the pass (lib.bulkgc).
-        with bulk_gc(), BackgroundWriter() if pipelined else InlineWriter() as self._writer:
+        with bulk_gc, BackgroundWriter() if pipelined else InlineWriter() as self._writer:
             for rowno, cells in chain(sample, rows):
                 if _blank(cells):
                     continue

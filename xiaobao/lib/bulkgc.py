@@ -5,37 +5,31 @@ translations as much as the pass's own rows. A pass allocates millions of small 
 few hundred thousand of them set off a collection; the full ones (53 during the Texas import)
 walked the whole process again each time: about 5 of the import's 20 CPU seconds.
 
-bulk_gc() freezes the objects that exist when the pass starts (gc.freeze(): they stay where they
+`with bulk_gc:` freezes the objects that exist when the pass starts (gc.freeze(): they stay where they
 are, outside every collection, until the pass ends) and makes the youngest generation's threshold
 larger, so the pass's own garbage is still collected, in fewer and cheaper rounds. Both are
 process-wide, so the first pass to start sets them and the last to end puts them back.
 """
 
 import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from xiaobao.lib.processwide import ProcessWide
 
 YOUNG_THRESHOLD = 50_000  # allocations between collections of the youngest generation (default 700)
 
-_state = {"passes": 0, "thresholds": (700, 10, 10)}
-_lock = threading.Lock()
+
+def _quiet() -> tuple[int, int, int]:
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    young, middle, old = thresholds
+    gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
+    return thresholds
 
 
-@contextmanager
-def bulk_gc() -> Iterator[None]:
-    with _lock:
-        if _state["passes"] == 0:
-            _state["thresholds"] = gc.get_threshold()
-            gc.freeze()
-            young, middle, old = _state["thresholds"]
-            gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
-        _state["passes"] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _state["passes"] -= 1
-            if _state["passes"] == 0:
-                gc.set_threshold(*_state["thresholds"])
-                gc.unfreeze()
+def _restore(thresholds: tuple[int, int, int]) -> None:
+    gc.set_threshold(*thresholds)
+    gc.unfreeze()
+
+
+# `with bulk_gc:` around a bulk pass.
+bulk_gc = ProcessWide(_quiet, _restore)

@@ -25,7 +25,6 @@ Statements should still write many rows each: executemany queues for the lock on
 """
 
 import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
@@ -33,27 +32,19 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from xiaobao.lib.processwide import ProcessWide
+
 SWITCH_INTERVAL = 0.00005  # seconds: how long the writer may wait for Python's lock (default 0.005)
 
-# Writers open in this process (two imports may run in two threads of a server) and the interval to
-# restore when the last one closes.
-_open = {"writers": 0, "interval": 0.0}
-_open_lock = threading.Lock()
+
+def _short_interval() -> float:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
+    return before
 
 
-def _short_interval() -> None:
-    with _open_lock:
-        if _open["writers"] == 0:
-            _open["interval"] = sys.getswitchinterval()
-            sys.setswitchinterval(min(_open["interval"], SWITCH_INTERVAL))
-        _open["writers"] += 1
-
-
-def _restore_interval() -> None:
-    with _open_lock:
-        _open["writers"] -= 1
-        if _open["writers"] == 0:
-            sys.setswitchinterval(_open["interval"])
+# Held while any writer of the process is open.
+_short_switch = ProcessWide(_short_interval, sys.setswitchinterval)
 
 
 class InlineWriter:
@@ -78,7 +69,7 @@ class BackgroundWriter(InlineWriter):
         self._pending: Future | None = None
 
     def __enter__(self) -> "BackgroundWriter":
-        _short_interval()
+        _short_switch.__enter__()
         self.connection.inc_thread_sharing()
         self._pool = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="xiaobao-writer", initializer=self._adopt
@@ -114,4 +105,4 @@ class BackgroundWriter(InlineWriter):
             assert self._pool is not None
             self._pool.shutdown(wait=True)
             self.connection.dec_thread_sharing()
-            _restore_interval()
+            _short_switch.__exit__()
