@@ -56,7 +56,10 @@ def sniff_table(upload) -> str:
 
 
 class BookImportForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("数据类型"), choices=list(LABELS.items()))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("数据类型"),
+        choices=[(kind, gettext_lazy(label)) for kind, label in LABELS.items()],
+    )
     file = forms.FileField(
         label=gettext_lazy("文件"), help_text=gettext_lazy(".csv (UTF-8 或 GB18030) 或 .xlsx, 中文或英文表头")
     )

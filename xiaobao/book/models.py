@@ -50,6 +50,12 @@ class ImportJob(models.Model):
         return f"{self.kind}:{self.file_name}"
 
     @property
+    def kind_label(self) -> str:
+        from xiaobao.imports.registry import kind_label
+
+        return kind_label(self.kind)
+
+    @property
     def active(self) -> bool:
         return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 

@@ -12,7 +12,6 @@ from xiaobao.accounts import access
 from xiaobao.audit.models import AuditAction
 from xiaobao.audit.services import audit_record
 from xiaobao.book.forms import BookImportForm
-from xiaobao.book.importers import LABELS
 from xiaobao.book.models import ImportJob
 from xiaobao.book.selectors import (
     COLUMNS,
@@ -26,6 +25,7 @@ from xiaobao.book.selectors import (
 )
 from xiaobao.book.services import import_job_start
 from xiaobao.imports.models import ImportBatch
+from xiaobao.imports.registry import kind_label
 
 PAGE_SIZE = 50
 CHOICE_LABELS = {
@@ -40,7 +40,7 @@ CHOICE_LABELS = {
 def book_index(request):
     """The four tables of core-system data, with the rows the user may see."""
     counts = book_counts(user=request.user)
-    tables = [(table, LABELS[table], counts[table]) for table in TABLES]
+    tables = [(table, kind_label(table), counts[table]) for table in TABLES]
     return render(
         request, "book/index.html", {"tables": tables, "can_import": access.can_import(request.user)}
     )
@@ -72,7 +72,7 @@ def book_table(request, table: str):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "table": table,
-        "label": LABELS[table],
+        "label": kind_label(table),
         "columns": COLUMNS[table],
         "page": page,
         "rows": [[row[column] for column, _ in COLUMNS[table]] for row in page.object_list],
@@ -85,7 +85,7 @@ def book_table(request, table: str):
             if allowed and name != "decision"
         ],
         "units": access.visible_units(request.user).order_by("path").only("code", "name"),
-        "tables": [(t, LABELS[t]) for t in TABLES],
+        "tables": [(t, kind_label(t)) for t in TABLES],
     }
     template = "book/_rows.html" if request.htmx else "book/table.html"
     return render(request, template, context)
@@ -133,7 +133,7 @@ def book_import_job(request, pk: int):
         "job": job,
         "summary": summary,
         "summary_json": json.dumps(summary, ensure_ascii=False, indent=2, default=str) if summary else "",
-        "label": LABELS.get(job.kind, job.kind),
+        "label": job.kind_label,
     }
     template = "book/_job.html" if request.htmx else "book/job.html"
     return render(request, template, context)

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -52,16 +51,9 @@ class ImportBatch(models.Model):
 
     @property
     def kind_label(self) -> str:
-        """The kind as a user reads it (工单与投诉, 保单清单…), in the active language; a kind no
-        importer handles any more shows as stored."""
-        from xiaobao.imports.registry import importer_for
-        from xiaobao.imports.spec import ImportRefused
+        from xiaobao.imports.registry import kind_label
 
-        try:
-            label = importer_for(self.kind).spec.label
-        except ImportRefused:
-            return self.kind
-        return gettext(label) if label else self.kind
+        return kind_label(self.kind)
 
     def summary(self) -> dict:
         return {

@@ -9,6 +9,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext
 
 from xiaobao.imports.engine import Importer
 from xiaobao.imports.spec import ImportRefused
@@ -54,3 +55,12 @@ def importer_for(kind: str) -> type[Importer]:
     except KeyError:
         known = "、".join(importer_kinds()) or "无"
         raise ImportRefused(f"未知的导入类型 {kind!r}; 可用的类型: {known}") from None
+
+
+def kind_label(kind: str) -> str:
+    """A kind as a user reads it (工单与投诉, 保单清单…) in the active language; a kind no importer
+    handles (any more) as it is."""
+    autodiscover()
+    importer = _importers.get(kind)
+    label = importer.spec.label if importer is not None else ""
+    return gettext(label) if label else kind
