@@ -98,6 +98,7 @@ class Importer:
       validate_records(...)        checks across records or against the database: record.reject()
       apply(created, updated)      write a chunk in bulk; never called with an empty plan. It may
                                    return a function that finishes the write (see `pipelined`)
+      finish()                     after the last chunk's write, still inside the transaction
       report()                     extra facts for the batch summary (e.g. units it created)
     A profile's `options` reach the importer as self.options (names allowed by option_names).
     """
@@ -124,6 +125,10 @@ class Importer:
         if unknown:
             allowed = "、".join(sorted(self.option_names)) or "无"
             raise ImportRefused(f"导入配置的 options 中有未知的设置 {', '.join(unknown)} (可用: {allowed})")
+
+    def finish(self) -> None:
+        """Called once every chunk has been written (not in a dry run), inside the import's
+        transaction: work that belongs to the load as a whole (e.g. indexes built again)."""
 
     def report(self) -> dict[str, Any]:
         """What the importer adds to the batch summary (e.g. the units it created)."""
@@ -799,4 +804,6 @@ class ImportEngine:
                 self._file(rowno, cells, values, problems, key)
             self._flush()
         self._writer = InlineWriter()
+        if self.write:
+            self.importer.finish()
         return result
