@@ -74,6 +74,11 @@ class IndexHold:
         if not self.definitions:
             return
         with connections[self.using].cursor() as cursor:
+            # CREATE INDEX refuses a table with pending trigger events: foreign-key checks that the
+            # transaction deferred (Django declares every foreign key DEFERRABLE INITIALLY DEFERRED).
+            # They run now instead of at COMMIT, with the same outcome, and are deferred again after.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for definition in self.definitions:
                 cursor.execute(definition)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self.definitions, self.names = [], []
