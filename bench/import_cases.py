@@ -141,6 +141,50 @@ the import 0.9 s. So the server alone works about 17 s for this file (with the i
 whatever the client does: 20,000 rows/s (14 s) is out of reach on PostgreSQL with this schema
 (twenty B-tree indexes, the trigram index and the foreign keys). What would move it: fewer indexes (the six above are 1.35 s of
 the server's time; the enum ones serve the desk's filters).
+
+## Seventh session (2026-11-29): PostgreSQL's share, on a slower machine
+
+This session's machine is about half as fast as the sixth's: the same file again (no writes) took
+17.5-22 s against 9.1-12.4 s, and the sixth session's code imported the file into PostgreSQL in
+28-39 s (13,129 rows/s there). A figure against 20,000 rows/s means little on it; what was measured
+is the change against the code before it, run for run (`bench/import_cases_ab.py --against
+5550b82`, results in `import-cases-ab-postgres.md` and `-sqlite.md`).
+
+Profiled (py-spy over both threads, and the time each thread spent waiting): the writer thread,
+not the engine, set the pace. The engine waited for it 10-20 s of the 31; psycopg's `write_row()`
+took 3.4 of the writer's CPU seconds, reading the ids back 2, and the commit 5 more (the deferred
+foreign-key checks, when nothing else runs). What changed, PostgreSQL only:
+
+1. `lib/pgcopy.py`: a chunk's rows become COPY text a column at a time, each value formatted once
+   per chunk through a memo (categories, statuses, dates, rules, descriptions and extra attributes
+   repeat), the 17 default columns once per import, special characters found by four `in` scans
+   instead of `str.translate` over every character (3 µs for a Chinese description, 0.1 µs).
+   5,000 case-like rows: 0.56 CPU s per 100,000 rows sent, against 1.20 with `write_row()`.
+2. The new cases' ids come from the table's sequence in one statement before the COPY
+   (`nextval … FROM generate_series`), so the events are built without reading the ids back.
+3. The foreign keys are checked by each chunk's own COPY (`SET CONSTRAINTS ALL IMMEDIATE` on the
+   writer thread, deferred again after), while the engine reads the next chunk, instead of all at
+   COMMIT.
+4. `lib/pgbulk.py`: once an import's new cases reach as many as the table held before it (and at
+   least 20,000), the 15 indexes of cases and events that are neither unique nor partial are
+   dropped for the rest of the load and built again, from their catalog definitions, at its end,
+   in the same transaction (PostgreSQL's "Populating a Database: Remove Indexes"). The server
+   took 16.7 s to insert the file's cases with every index, 2.4 s with the unique ones only, and
+   7.4 s to build the others afterwards (the pg_trgm GIN index 5.4 of it, whatever
+   maintenance_work_mem). DROP INDEX holds the table's ACCESS EXCLUSIVE lock until COMMIT, so
+   this happens only for a load that doubles the table, and only if the lock comes within 2 s
+   (else the load goes on with its indexes). This file imported into a table of a million
+   cases keeps them (281,397 new cases are fewer).
+
+Measured alternately (old, new, four rounds, fresh database each): PostgreSQL 33.55 → 30.88 s
+median (8,392 → 9,144 rows/s; each round faster, by 1.5-6.5 s), the importing process's CPU 19.9 →
+16.8 s. SQLite, unchanged in path, three rounds: 18.66 → 16.30 s (one round even). What is left on
+PostgreSQL: the engine's own Python (some 16 CPU s on this machine: reading, parsing, checking,
+clocks), the index build at the end (7-8 s on one core: PostgreSQL 15 builds a GIN index with no
+parallel workers), and the foreign-key checks (two per case, one per event). Tried and dropped:
+keeping the trigram index during the load and dropping only the B-trees (the server then set the
+pace again: 34-36 s); the checks deferred to COMMIT with the indexes dropped (CREATE INDEX refuses
+a table with pending trigger events, and the commit is serial time).
 """
 
 

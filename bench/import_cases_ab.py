@@ -80,7 +80,7 @@ def render(db: str, against: str, head: str, pairs: list[tuple[dict, dict]]) -> 
         )
 
     def med(side: int, key: str) -> float:
-        return statistics.median(pair[side][key] for pair in pairs)
+        return round(statistics.median(pair[side][key] for pair in pairs), 2)
 
     lines += [
         f"| median | {med(0, 'seconds')} | {med(0, 'cpu_seconds')} | {med(0, 'rows_per_s'):,.0f} | "
