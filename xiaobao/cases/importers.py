@@ -988,10 +988,14 @@ class CaseImporter(Importer):
 
     def _bulk_load(self, count: int) -> None:
         """PostgreSQL: once this import's new cases reach as many as the table held before it (and
-        at least bulk_min_rows), the cases' and events' indexes that are not unique are set aside
-        for the rest of the load and built again at its end (finish(); lib.pgbulk). Called from
-        apply(), before the chunk's rows are handed to the writer thread, which is idle then."""
+        at least bulk_min_rows), the cases' and events' indexes that are neither unique nor partial
+        are set aside for the rest of the load and built again at its end (finish(); lib.pgbulk).
+        Called from apply(), before the chunk's rows are handed to the writer thread, which is idle
+        then. Only inside a transaction: outside one, a dropped index would stay dropped on error."""
         if self._hold is not None or self._hold_declined:
+            return
+        if not connection.in_atomic_block:
+            self._hold_declined = True
             return
         if self._rows_before is None:
             self._rows_before = self._table_rows()
