@@ -67,8 +67,9 @@ class _Memo(dict):
 
 
 class _JsonColumn:
-    """A JSON column's values (dicts, lists, scalars) as JSON text; a flat dict met again costs one
-    lookup by its items."""
+    """A JSON column's values (dicts, lists, scalars) as JSON text; a flat dict of texts met again
+    costs one lookup by its items. Only texts (and nulls): as dict keys 1, 1.0 and True are one key,
+    though their JSON differs."""
 
     def __init__(self, encoder: type[json.JSONEncoder] | None) -> None:
         self.encoder = encoder
@@ -76,21 +77,18 @@ class _JsonColumn:
     def dump(self, value: Any) -> str:
         if value is None:
             return NULL  # SQL NULL, as Django stores None in a nullable JSONField
-        return json.dumps(value, ensure_ascii=False, cls=self.encoder).translate(ESCAPES)
+        return _text(json.dumps(value, ensure_ascii=False, cls=self.encoder))
 
     def column(self, values: Iterable[Any]) -> list[str]:
         memo: dict[tuple, str] = {}
         dump = self.dump
         out = []
         for value in values:
-            if value.__class__ is dict:
-                try:
-                    key = tuple(value.items())
-                    text = memo.get(key)
-                    if text is None:
-                        text = memo[key] = dump(value)
-                except TypeError:  # a value inside is a list or a dict: not a key
-                    text = dump(value)
+            if value.__class__ is dict and all(v is None or v.__class__ is str for v in value.values()):
+                key = tuple(value.items())
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = dump(value)
             else:
                 text = dump(value)
             out.append(text)

@@ -9,6 +9,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
+from xiaobao.lib import pgcopy
 from xiaobao.lib.pgcopy import CopyText
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -70,23 +71,41 @@ def test_the_text_format_escapes_what_the_server_would_misread():
     assert text == "a\\tb\tc\\nd\\\\e\\rf\t\\N\ng\t\tt\n"
 
 
-def test_a_value_met_again_is_formatted_once_and_the_constant_tail_once():
-    calls = []
+def test_a_value_met_again_is_formatted_once_and_the_constant_tail_once(monkeypatch):
+    dumped = []
+    dumps = pgcopy.json.dumps
 
-    class Counting(DjangoJSONEncoder):
-        def default(self, o):
-            calls.append(o)
-            return super().default(o)
+    def counting(value, **kwargs):
+        dumped.append(value)
+        return dumps(value, **kwargs)
 
-    extra = _field(models.JSONField(encoder=Counting), "extra")
+    monkeypatch.setattr(pgcopy.json, "dumps", counting)
+    extra = _field(models.JSONField(encoder=DjangoJSONEncoder), "extra")
     copy = CopyText([FIELDS[2], extra], [(FIELDS[7], 0), (FIELDS[6], {}), (FIELDS[3], None)])
     assert copy.tail == "0\t{}\t\\N"
+    dumped.clear()
     day = dt.date(2024, 1, 1)
-    out = copy([["同一段话", {"at": day}]] * 3 + [["另一段", {"at": day}]]).decode().splitlines()
-    assert out == ['同一段话\t{"at": "2024-01-01"}\t0\t{}\t\\N'] * 3 + [
-        '另一段\t{"at": "2024-01-01"}\t0\t{}\t\\N'
+    same = {"filed_by": "Relative", "type": "INDV"}
+    out = copy(
+        [["同一段话", same], ["同一段话", dict(same)], ["另一段", {"at": day}], ["另一段", {"at": day}]]
+    )
+    assert out.decode().splitlines() == [
+        '同一段话\t{"filed_by": "Relative", "type": "INDV"}\t0\t{}\t\\N',
+        '同一段话\t{"filed_by": "Relative", "type": "INDV"}\t0\t{}\t\\N',
+        '另一段\t{"at": "2024-01-01"}\t0\t{}\t\\N',
+        '另一段\t{"at": "2024-01-01"}\t0\t{}\t\\N',
     ]
-    assert calls == [day]  # the repeated dict was dumped once, through the field's encoder
+    # The flat dict of texts once; a dict holding a date each time (through the field's encoder).
+    assert dumped == [same, {"at": day}, {"at": day}]
+
+
+def test_json_values_that_compare_equal_in_python_keep_their_own_text():
+    """1, 1.0 and True are one dict key in Python; as JSON they are three values."""
+    extra = _field(models.JSONField(), "extra")
+    rows = [[{"x": 1}], [{"x": True}], [{"x": 1.0}], [{"x": "1"}], [{"x": "1"}], [{"y": "1"}], [None]]
+    assert CopyText([extra])(rows).decode().splitlines() == [
+        '{"x": 1}', '{"x": true}', '{"x": 1.0}', '{"x": "1"}', '{"x": "1"}', '{"y": "1"}', "\\N"
+    ]  # fmt: skip
 
 
 def test_rows_of_the_wrong_width_are_refused():
