@@ -48,10 +48,6 @@ def _iso(value: Any) -> str:
     return value.isoformat()
 
 
-def _plain(value: Any) -> str:
-    return str(value)
-
-
 class _Memo(dict):
     """value → its COPY text, for one column of one chunk."""
 
@@ -62,8 +58,12 @@ class _Memo(dict):
         self.format = format
 
     def __missing__(self, value: Any) -> str:
-        text = self[value] = NULL if value is None else self.format(value)
+        text = self[value] = _cell(self.format, value)
         return text
+
+
+def _cell(format: Callable[[Any], str], value: Any) -> str:
+    return NULL if value is None else format(value)
 
 
 class _JsonColumn:
@@ -74,23 +74,22 @@ class _JsonColumn:
     def __init__(self, encoder: type[json.JSONEncoder] | None) -> None:
         self.encoder = encoder
 
-    def dump(self, value: Any) -> str:
-        if value is None:
-            return NULL  # SQL NULL, as Django stores None in a nullable JSONField
+    def __call__(self, value: Any) -> str:
         return _text(json.dumps(value, ensure_ascii=False, cls=self.encoder))
 
     def column(self, values: Iterable[Any]) -> list[str]:
         memo: dict[tuple, str] = {}
-        dump = self.dump
         out = []
         for value in values:
-            if value.__class__ is dict and all(v is None or v.__class__ is str for v in value.values()):
+            if value is None:
+                text = NULL  # SQL NULL, as Django stores None in a nullable JSONField
+            elif value.__class__ is dict and all(v is None or v.__class__ is str for v in value.values()):
                 key = tuple(value.items())
                 text = memo.get(key)
                 if text is None:
-                    text = memo[key] = dump(value)
+                    text = memo[key] = self(value)
             else:
-                text = dump(value)
+                text = self(value)
             out.append(text)
         return out
 
@@ -110,7 +109,7 @@ def formatter(field: models.Field, *, json_text: bool = False) -> Callable[[Any]
         "OneToOneField",
         "DecimalField",
     ):
-        return _plain
+        return str
     return _text
 
 
@@ -128,10 +127,7 @@ class CopyText:
         self.columns = [formatter(f, json_text=f.attname in json_text) for f in fields]
         # A column whose every value differs (the key, the primary key) gains nothing from a memo.
         self.distinct = [f.primary_key or f.unique for f in fields]
-        tail = []
-        for field, value in constant:
-            format = formatter(field)
-            tail.append(format.dump(value) if isinstance(format, _JsonColumn) else _Memo(format)[value])
+        tail = [_cell(formatter(field), value) for field, value in constant]
         self.tail = "\t".join(tail) if tail else None
 
     def __call__(self, rows: Sequence[Sequence[Any]]) -> bytes:
@@ -144,7 +140,7 @@ class CopyText:
             if isinstance(format, _JsonColumn):
                 columns.append(format.column(values))
             elif distinct:
-                columns.append([NULL if value is None else format(value) for value in values])
+                columns.append([_cell(format, value) for value in values])
             else:
                 columns.append(map(_Memo(format).__getitem__, values))
         if self.tail is not None:

@@ -2,6 +2,8 @@
 (Importer.pipelined, lib.dbthread): the same rows as writing in turn, and one transaction."""
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection
@@ -47,19 +49,25 @@ def _stored() -> tuple[list, list, int]:
     return cases, events, Customer.objects.count()
 
 
+def spy_writes(monkeypatch, observe: Callable[[], Any]) -> list:
+    """What observe() returns each time the import writes a chunk (CaseImporter._write)."""
+    seen = []
+    write = CaseImporter._write
+
+    def spy(self, *args):
+        seen.append(observe())
+        return write(self, *args)
+
+    monkeypatch.setattr(CaseImporter, "_write", spy)
+    return seen
+
+
 @pytest.mark.django_db
 def test_chunks_written_on_the_writer_thread_store_what_writing_in_turn_stores(
     tree, clock, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(CaseImporter, "chunk_size", 3)  # 16 rows: six chunks
-    writers = []
-    write = CaseImporter._write
-
-    def spy(self, *args):
-        writers.append(threading.current_thread())
-        return write(self, *args)
-
-    monkeypatch.setattr(CaseImporter, "_write", spy)
+    writers = spy_writes(monkeypatch, threading.current_thread)
     piped = run_import("cases", _file(tmp_path, "piped"))
     assert len(writers) >= 5 and all(t is not threading.main_thread() for t in writers)
     stored = _stored()

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from xiaobao.cases.importers import CaseImporter
 from xiaobao.cases.models import Case, CaseEvent
-from xiaobao.cases.tests.test_import_pipeline import _file, _stored
+from xiaobao.cases.tests.test_import_pipeline import _file, _stored, spy_writes
 from xiaobao.customers.models import Customer
 from xiaobao.imports.tests.files import run_import, run_import_refused
 from xiaobao.lib.pgbulk import IndexHold
@@ -37,19 +37,6 @@ def _analyze() -> None:
         cursor.execute("ANALYZE cases_case")
 
 
-def _spy_indexes(monkeypatch) -> list[int]:
-    """How many indexes the two tables have each time a chunk is written."""
-    seen: list[int] = []
-    write = CaseImporter._write
-
-    def spy(self, *args):
-        seen.append(len(_indexes()))
-        return write(self, *args)
-
-    monkeypatch.setattr(CaseImporter, "_write", spy)
-    return seen
-
-
 @pytest.mark.django_db
 def test_a_load_that_doubles_the_table_sets_indexes_aside_and_stores_the_same_rows(
     tree, clock, tmp_path, monkeypatch
@@ -58,7 +45,7 @@ def test_a_load_that_doubles_the_table_sets_indexes_aside_and_stores_the_same_ro
     _analyze()
     before = _indexes()
     assert sum(1 for _, definition in before if "gin_trgm_ops" in definition) == 1
-    seen = _spy_indexes(monkeypatch)
+    seen = spy_writes(monkeypatch, lambda: len(_indexes()))  # indexes when each chunk is written
 
     monkeypatch.setattr(CaseImporter, "bulk_min_rows", 10**9)  # never: the indexes stay
     kept = run_import("cases", _file(tmp_path, "kept"))
@@ -93,7 +80,7 @@ def test_a_small_load_into_a_larger_table_keeps_its_indexes(tree, clock, tmp_pat
     _analyze()
     run_import("cases", _file(tmp_path, "first"))  # 14 cases in the table, analyzed after the import
     before = _indexes()
-    seen = _spy_indexes(monkeypatch)
+    seen = spy_writes(monkeypatch, lambda: len(_indexes()))  # indexes when each chunk is written
     Case.objects.filter(case_no__in=["PL-00", "PL-01", "PL-02", "PL-03"]).delete()
     again = run_import("cases", _file(tmp_path, "again"))  # 4 new cases against 10 stored
     assert again["created"] == 4 and "indexes_rebuilt" not in again
@@ -170,14 +157,7 @@ def test_foreign_keys_are_deferred_again_after_each_chunk(tree, clock, tmp_path,
     """The chunk's statements check their own foreign keys (SET CONSTRAINTS ALL IMMEDIATE on the
     writer thread); afterwards the transaction defers them again, as Django declares them."""
     monkeypatch.setattr(CaseImporter, "chunk_size", 3)
-    threads = []
-    write = CaseImporter._write
-
-    def spy(self, *args):
-        threads.append(threading.current_thread())
-        return write(self, *args)
-
-    monkeypatch.setattr(CaseImporter, "_write", spy)
+    threads = spy_writes(monkeypatch, threading.current_thread)
     with transaction.atomic():
         run_import("cases", _file(tmp_path, "deferred"))
         with connection.cursor() as cursor:
