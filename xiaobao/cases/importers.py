@@ -61,6 +61,7 @@ from xiaobao.imports.engine import Importer, in_batches
 from xiaobao.imports.registry import register
 from xiaobao.imports.spec import Change, Column, ImportRefused, ImportSpec, Key, Record, RowError
 from xiaobao.lib.address import MAX_LENGTH as ADDRESS_LENGTH
+from xiaobao.lib.fastvalues import values_memo
 from xiaobao.lib.masking import mask
 from xiaobao.lib.parsing import enum_parser, parse_bool, parse_datetime, parse_text, text_parser
 from xiaobao.lib.pgbulk import IndexHold
@@ -593,7 +594,7 @@ class CaseImporter(Importer):
         fields += ["customer__address_token", "customer__address_masked"]
         stored: dict[Key, dict[str, Any]] = {}
         for part in in_batches(self._stored_case_nos([key[0] for key in keys])):
-            for case in Case.objects.filter(case_no__in=part).values(*fields):
+            for case in values_memo(Case.objects.filter(case_no__in=part), *fields):
                 before = {name: case[name] for name in STORED_FIELDS}
                 before.update(
                     org_code=case["unit__code"],

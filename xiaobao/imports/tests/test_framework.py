@@ -7,6 +7,7 @@ framework: profiles, multi-row records, conflicts, chunks, bulk look-ups, change
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -586,3 +587,66 @@ def test_the_cfpb_export_with_its_unzip_preamble(settings):
     assert summary["rows_read"] == 6623
     assert summary["rejected"] == 0, summary["errors"][:5]
     assert "Consumer complaint narrative" in summary["unknown_columns"]
+
+
+# ---------------------------------------------------------------- a column at a time
+
+# Cells as readers hand them over: CSV text (blank, padded, bad, with separators, U+FFFD, NUL) and
+# the typed cells of a spreadsheet, among them 1, 1.0 and True, which are one dictionary key.
+ANY_CELL = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "T1", " T1 ", "T2", "2024-03-05", "2024/3/5 8:30", "昨天", "12,345.60"]),
+    st.sampled_from(["¥5", "abc", "是", "否", "Y", "投诉", "咨询", "other", "delays; Refund", "; ;"]),
+    st.sampled_from(["\ufffd坏", "a\x00b", "Delays", "  delays ; x  ", "x" * 70]),
+    st.sampled_from([1, 1.0, True, False, 0, 2.5, 10**17 * 1.0, dt.datetime(2024, 3, 5, 9, 0)]),
+    st.text(alphabet="甲1-/; ,\ufffd", max_size=5),
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(ANY_CELL, min_size=0, max_size=9), min_size=1, max_size=25))
+def test_parsing_a_column_at_a_time_gives_what_parsing_a_row_at_a_time_gives(settings, rows):
+    """_parse_many (the engine's pass) equals _parse row by row: the same values in the same order,
+    a failed cell's column left out, the same problems in the same order, validate_row's included.
+    The profile has every kind of step: mapped and template columns, value maps with patterns, a
+    constant, multi-valued and collected columns."""
+    from xiaobao.imports.engine import ImportEngine
+
+    profile(
+        settings,
+        "every_step",
+        {
+            "columns": {"Ref": "external_id", "When": "received_at", "Why": "reasons"},
+            "templates": {"ticket_no": ["T-{Ref}[-{Extra}]", "{Other}"]},
+            "values": {"kind": {"c*": "投诉", "*q*": "咨询"}, "reasons": {"Delays": "理赔拖延", "*x*": "其他"}},
+            "constants": {"urgent": "是"},
+            "multi_valued": {"reasons": "; ", "external_id": "/"},
+            "extra": {"Note": "note"},
+        },
+    )
+    header = ["Ref", "When", "金额", "工单类型", "Why", "Extra", "Other", "Note", "多余"]
+
+    class WithExtras(TicketImporter):
+        spec = replace(TicketImporter.spec, extra=True)
+
+    importer = WithExtras()
+    engine = ImportEngine(importer=importer, profile=profile_load(name="every_step", spec=importer.spec))
+    engine._map_header(header, engine._header_index())
+    assert {s.name for s in engine.steps} >= {"ticket_no", "urgent", "reasons", "external_id", "extra.note"}
+
+    assert engine._parse_many(rows) == [engine._parse(row) for row in rows]
+
+
+@pytest.mark.django_db
+def test_a_profile_constant_that_cannot_be_read_refuses_the_file(settings, tmp_path):
+    profile(settings, "bad_constant", {"constants": {"urgent": "也许"}})
+    rows = [HEADER[:2], ["T1", "2024-03-05"], ["T2", "2024-03-06"]]
+
+    _, message = refused(
+        "test_tickets", write_csv(tmp_path / "t.csv", rows), "--profile", "bad_constant", returncode=1
+    )
+
+    assert "导入配置 bad_constant 的固定值 (constants) urgent “也许” 无效" in message
+    assert "整个文件未导入" in message
+    assert STORE == {}
