@@ -22,8 +22,8 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from operator import itemgetter
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from xiaobao.imports.errorfile import ERROR_COLUMNS, ErrorFileWriter
@@ -679,7 +679,7 @@ class ImportEngine:
                 columns.append(column)
         parsed: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
         validate = self.importer.validate_row
-        for row, values in enumerate(map(dict, map(partial(zip, names), zip(*columns)))):
+        for row, values in enumerate(map(dict, map(partial(zip, names), zip(*columns, strict=True)))):
             found = problems.get(row)
             if found is None:
                 listed: list[tuple[str, str]] = []
@@ -688,7 +688,9 @@ class ImportEngine:
                 except RowError as exc:
                     listed.append((exc.column, exc.reason))
             else:
-                listed = [(names[position], problem) for position, problem in sorted(found, key=itemgetter(0))]
+                listed = [
+                    (names[position], problem) for position, problem in sorted(found, key=itemgetter(0))
+                ]
                 for name, value in list(values.items()):
                     if value is _FAILED:
                         del values[name]
@@ -888,7 +890,11 @@ class ImportEngine:
                     result.rows_read += 1
                     key = self._key_of(values, problems)
                     # Chunks end only between records, so the adjacent rows of one record stay together.
-                    if chunk_size is not None and len(self._records) >= chunk_size and key not in self._records:
+                    if (
+                        chunk_size is not None
+                        and len(self._records) >= chunk_size
+                        and key not in self._records
+                    ):
                         self._flush()
                     self._file(rowno, cells, values, problems, key)
             self._flush()

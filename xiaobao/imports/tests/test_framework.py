@@ -619,7 +619,10 @@ def test_parsing_a_column_at_a_time_gives_what_parsing_a_row_at_a_time_gives(set
         {
             "columns": {"Ref": "external_id", "When": "received_at", "Why": "reasons"},
             "templates": {"ticket_no": ["T-{Ref}[-{Extra}]", "{Other}"]},
-            "values": {"kind": {"c*": "投诉", "*q*": "咨询"}, "reasons": {"Delays": "理赔拖延", "*x*": "其他"}},
+            "values": {
+                "kind": {"c*": "投诉", "*q*": "咨询"},
+                "reasons": {"Delays": "理赔拖延", "*x*": "其他"},
+            },
             "constants": {"urgent": "是"},
             "multi_valued": {"reasons": "; ", "external_id": "/"},
             "extra": {"Note": "note"},
