@@ -175,6 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["xiaobao.formats"]  # 1,234,567 in Chinese too (xiaobao/formats/zh_Hans)
 TIME_ZONE = env_timezone("XIAOBAO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -171,6 +171,6 @@ def test_only_the_administrator_sets_limits(client, personas, tree, clock):
     assert response.status_code == 302
     limit = ReachLimit.objects.get()
     assert (limit.unit.code, limit.population) == ("C1", 9_400_000)
-    assert "9400000" in client.get(reverse("education-limits")).content.decode()
+    assert "9,400,000" in client.get(reverse("education-limits")).content.decode()
     client.post(reverse("education-limits"), {"delete": str(limit.pk)})
     assert not ReachLimit.objects.exists()
