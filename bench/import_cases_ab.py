@@ -8,7 +8,7 @@ fresh database (created, migrated, one head office), imports the whole file once
 (`import_run`, the service the command calls) and reports wall and CPU seconds. The earlier
 revision runs from a git worktree (removed afterwards), with that tree first on sys.path.
 
-Writes bench/results/import-cases-ab-<db>.md and prints it.
+Writes bench/results/import-cases-ab-<db>.md (or --out STEM) and prints it.
 """
 
 import argparse
@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--against", required=True, help="the git revision to compare with")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--out", help="the results file's stem (default import-cases-ab-<db>)")
     args = parser.parse_args()
     git = ["git", "-C", str(ROOT)]
     against = subprocess.run(
@@ -120,7 +121,7 @@ def main() -> None:
     finally:
         subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False, capture_output=True)
     text = render(args.db, against, head, pairs)
-    (RESULTS / f"import-cases-ab-{args.db}.md").write_text(text, encoding="utf-8")
+    (RESULTS / f"{args.out or f'import-cases-ab-{args.db}'}.md").write_text(text, encoding="utf-8")
     print(text)
 
 

@@ -38,6 +38,8 @@ from xiaobao.lib.parsing import parse_date, parse_datetime, parse_text, shown
 HEADER_SCAN_ROWS = 30  # a preamble longer than this is not a preamble
 MOJIBAKE_SAMPLE_ROWS = 2000
 PARSE_BATCH = 1000  # rows parsed together, a column at a time
+_FAILED = object()  # a cell that could not be read: its column stays out of the row's values
+_TEXT_TYPES = frozenset({str, type(None)})  # cells of one type only, so equal keys mean equal cells
 REPORT_LIMIT = 100  # issues and warnings listed in the summary; the error file has them all
 OUTCOMES = ("created", "updated", "unchanged", "rejected")
 
@@ -258,6 +260,19 @@ class _Template:
         self.memo: dict[tuple[Any, ...], str | None] | None = {}
         self.calls = 0
 
+    def column(self, rows: list[Sequence[Any]], narrowest: int) -> list[str | None]:
+        """The template rendered for each of `rows` (each at least `narrowest` wide): once per
+        distinct combination of the cells it reads, when those are texts or blanks."""
+        fields = self.fields
+        if not fields or fields[-1] >= narrowest:
+            return list(map(self, rows))
+        keys = list(map(itemgetter(*fields), rows))  # a cell, or a tuple of cells for several
+        cells = keys if len(fields) == 1 else chain.from_iterable(keys)
+        if not set(map(type, cells)) <= _TEXT_TYPES:
+            return list(map(self, rows))  # spreadsheet cells: 1, 1.0 and True are one key
+        rendered = {key: self._render(row) for key, row in dict(zip(keys, rows, strict=True)).items()}
+        return list(map(rendered.__getitem__, keys))
+
     def __call__(self, cells: Sequence[Any]) -> str | None:
         memo = self.memo
         if memo is None:
@@ -331,8 +346,6 @@ class _Step:
 
 
 MEMO_LIMIT = 100_000
-_FAILED = object()  # a cell that could not be read: its column stays out of the row's values
-_TEXT_TYPES = frozenset({str, type(None)})
 
 
 def _read_cell(step: _Step, cell: Any) -> tuple[Any, str | None]:
@@ -653,7 +666,7 @@ class ImportEngine:
                 else:
                     cells = [row[index] if index < len(row) else None for row in rows]
             elif step.template is not None:
-                cells = list(map(step.template, rows))
+                cells = step.template.column(rows, narrowest)
             else:
                 columns.append([step.fixed] * count)
                 continue

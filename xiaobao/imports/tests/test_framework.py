@@ -605,8 +605,11 @@ ANY_CELL = st.one_of(
 
 @pytest.mark.django_db
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(ANY_CELL, min_size=0, max_size=9), min_size=1, max_size=25))
-def test_parsing_a_column_at_a_time_gives_what_parsing_a_row_at_a_time_gives(settings, rows):
+@given(
+    rows=st.lists(st.lists(ANY_CELL, min_size=0, max_size=9), min_size=1, max_size=25),
+    full_width=st.booleans(),
+)
+def test_parsing_a_column_at_a_time_gives_what_parsing_a_row_at_a_time_gives(settings, rows, full_width):
     """_parse_many (the engine's pass) equals _parse row by row: the same values in the same order,
     a failed cell's column left out, the same problems in the same order, validate_row's included.
     The profile has every kind of step: mapped and template columns, value maps with patterns, a
@@ -637,6 +640,9 @@ def test_parsing_a_column_at_a_time_gives_what_parsing_a_row_at_a_time_gives(set
     engine = ImportEngine(importer=importer, profile=profile_load(name="every_step", spec=importer.spec))
     engine._map_header(header, engine._header_index())
     assert {s.name for s in engine.steps} >= {"ticket_no", "urgent", "reasons", "external_id", "extra.note"}
+
+    if full_width:  # every row as wide as the header: templates read their columns at once too
+        rows = [[*row, *[None] * (len(header) - len(row))] for row in rows]
 
     assert engine._parse_many(rows) == [engine._parse(row) for row in rows]
 
