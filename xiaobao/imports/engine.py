@@ -5,7 +5,9 @@ An importer declares its format (ImportSpec) and supplies four hooks; the engine
 1. Find the header: the first row naming enough known columns. Rows above it are reported and
    skipped; a header missing a required column refuses the file, naming the columns.
 2. Check a sample of every column for mojibake; a garbled column refuses the file.
-3. Parse each row with its columns' parsers, then the importer's validate_row().
+3. Parse each row with its columns' parsers, then the importer's validate_row(). Rows are parsed a
+   thousand at a time, a column at a time: each distinct text of a column is read once (parsers,
+   value maps and templates are pure), with the same values and problems as row by row.
 4. Group rows sharing the key into records: identical values merge, multi-valued columns are
    collected, disagreeing scalar values are a conflict (rejected, or resolved as the profile says).
 5. Per chunk of records: existing() fetches what is stored for all keys at once, validate_records()
