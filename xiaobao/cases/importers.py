@@ -203,6 +203,7 @@ EVENT_COLUMNS = ["case_id", "at", "actor_id", "action", "from_status", "to_statu
 # SQLite's full-text index of descriptions and the trigger that feeds it (cases migration 0002).
 FTS_TABLE = "cases_case_fts"
 FTS_TRIGGER = "cases_case_fts_ai"
+FTS_AUTOMERGE_DEFAULT = 4  # FTS5's own, when the table's config does not say
 SQLITE_CACHE_KIB = 64 * 1024
 # Rows per INSERT statement (the SQLite build's variable limit permitting): each statement costs the
 # import's writer thread a wait for Python's lock (lib.dbthread). Measured per row, bare table: 500
@@ -369,11 +370,17 @@ class _BulkInsert:
                 row += defaults
         return rows
 
-    def insert(self, rows: list[list[Any]]) -> None:
+    def insert(self, rows: list[list[Any]]) -> list[int] | None:
         """Insert rows as adapt() gives them.
 
         PostgreSQL takes them by COPY: one stream instead of a statement per row (executemany,
-        even pipelined, costs a round trip of parsing and planning per row)."""
+        even pipelined, costs a round trip of parsing and planning per row).
+
+        SQLite: returns the ids the rows were given, in their order, or None when they cannot be
+        told without asking. A statement's rows take consecutive ids ending at its last insert
+        rowid (an AUTOINCREMENT table gives each new row the largest id ever used + 1, and the
+        import's transaction holds the only write lock); the caller checks the two ends."""
+        ids: list[int] | None = None
         with connection.cursor() as cursor:
             if self.postgresql:
                 with cursor.cursor.copy(self.copy_sql) as copy:
@@ -384,14 +391,18 @@ class _BulkInsert:
                 # queue for the lock after every row.
                 # sqlite3's own execute(): Django's would rewrite its %s placeholders in SQL this long.
                 step = self._rows_per_statement()
+                ids = []
                 with connection.wrap_database_errors:
                     for start in range(0, len(rows), step):
                         part = rows[start : start + step]
                         sqlite3.Cursor.execute(
                             cursor.cursor, self._many_sql(len(part)), list(chain.from_iterable(part))
                         )
+                        last = cursor.cursor.lastrowid
+                        ids.extend(range(last - len(part) + 1, last + 1))
             else:
                 cursor.executemany(self.sql, rows)
+        return ids
 
 
 @register
@@ -492,6 +503,7 @@ class CaseImporter(Importer):
             Case, ["id", *CASE_COLUMNS] if connection.vendor == "postgresql" else CASE_COLUMNS
         )
         self._cache_set = False
+        self._fts_automerge: int | None = None  # SQLite: FTS5's automerge before the import set it to 0
         # PostgreSQL bulk load (_bulk_load): the table's size before, this import's new cases so far.
         self._rows_before: int | None = None
         self._created = 0
@@ -921,9 +933,9 @@ class CaseImporter(Importer):
             events: list[list[Any]] = []
             if rows:
                 with self._sqlite_bulk():
-                    self._cases.insert(rows)
-                if ids is None:  # SQLite: the ids it gave, read back by case number
-                    ids = self._case_ids([case_no for case_no, _, _ in pending])
+                    given = self._cases.insert(rows)
+                if ids is None:  # SQLite: the ids it gave
+                    ids = self._given_ids([case_no for case_no, _, _ in pending], given)
                 hooks.cases_created(list(ids.values()))  # the chunk's watchlist check: one pass, not per row
                 events = [
                     [ids[case_no], now, actor_id, "import", "", status, "", details]
@@ -960,6 +972,10 @@ class CaseImporter(Importer):
           import's transaction, which holds SQLite's write lock, so no other writer inserts
           meanwhile; an error rolls the trigger back with everything else (SQLite DDL is
           transactional).
+        - FTS5's automatic merging is off until finish() (set back in the same transaction): the
+          chunks' segments are merged when a level holds 16 of them (FTS5's crisismerge), not after
+          every few. Indexing the Texas file's descriptions: 3.0 s → 2.3 s, with as many segments
+          at the end (11 against 12) and the same search speed.
         """
         if connection.vendor != "sqlite" or not connection.in_atomic_block:
             yield
@@ -975,6 +991,11 @@ class CaseImporter(Importer):
             if found is None:
                 yield
                 return
+            if self._fts_automerge is None:
+                cursor.execute(f"SELECT v FROM {FTS_TABLE}_config WHERE k = 'automerge'")
+                stored = cursor.fetchone()
+                self._fts_automerge = FTS_AUTOMERGE_DEFAULT if stored is None else int(stored[0])
+                cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 0)")
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Case._meta.db_table}")
             (top,) = cursor.fetchone()
             cursor.execute(f"DROP TRIGGER {FTS_TRIGGER}")
@@ -1024,6 +1045,13 @@ class CaseImporter(Importer):
         return rows
 
     def finish(self) -> None:
+        if self._fts_automerge is not None:  # SQLite: FTS5 merges as before (_sqlite_bulk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', %s)",
+                    [self._fts_automerge],
+                )
+            self._fts_automerge = None
         if self._hold is not None:
             self._rebuilt = len(self._hold.definitions)
             self._hold.rebuild()
@@ -1039,6 +1067,16 @@ class CaseImporter(Importer):
                 [Case._meta.db_table, count],
             )
             return sorted(pk for (pk,) in cursor.fetchall())
+
+    @classmethod
+    def _given_ids(cls, case_nos: list[str], given: list[int] | None) -> dict[str, int]:
+        """SQLite: case number → id of the chunk's new cases, from the ids insert() reckoned when
+        they are consecutive and the stored cases at both ends agree, else read back by case number."""
+        if given and len(given) == len(case_nos) and given[-1] - given[0] == len(given) - 1:
+            ends = dict(Case.objects.filter(pk__in=[given[0], given[-1]]).values_list("pk", "case_no"))
+            if ends == {given[0]: case_nos[0], given[-1]: case_nos[-1]}:
+                return dict(zip(case_nos, given, strict=True))
+        return cls._case_ids(case_nos)
 
     @staticmethod
     def _case_ids(case_nos: list[str]) -> dict[str, int]:

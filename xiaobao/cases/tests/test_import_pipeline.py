@@ -123,3 +123,61 @@ def test_defaults_become_sql_literals_only_when_unambiguous():
         "NULL", "1", "0", "0", "7", "''", "'it''s'"
     ]  # fmt: skip
     assert _sql_literal(1.5) is None and _sql_literal({"a": 1}) is None
+
+
+@pytest.mark.django_db
+def test_the_new_cases_ids_are_reckoned_and_checked_at_both_ends(
+    tree, clock, tmp_path, django_assert_num_queries
+):
+    """SQLite: the ids insert() reckons from each statement's last rowid are used when the stored
+    cases at both ends agree (one query); anything else is read back by case number."""
+    run_import("cases", _file(tmp_path, "ids"))
+    stored = dict(Case.objects.order_by("pk").values_list("case_no", "pk"))
+    case_nos, ids = list(stored), list(stored.values())
+    consecutive = ids[-1] - ids[0] == len(ids) - 1
+    assert consecutive  # one import, one writer: the rows took consecutive ids
+
+    with django_assert_num_queries(1):
+        assert CaseImporter._given_ids(case_nos, ids) == stored
+    shifted = [pk + 1 for pk in ids]
+    assert CaseImporter._given_ids(case_nos, shifted) == stored  # an end disagrees: read back
+    assert CaseImporter._given_ids(case_nos[::-1], ids[::-1]) == stored  # not increasing: read back
+    assert CaseImporter._given_ids(case_nos, None) == stored  # PostgreSQL's insert() reckons none
+
+
+def _fts_automerge():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT v FROM cases_case_fts_config WHERE k = 'automerge'")
+        found = cursor.fetchone()
+    return None if found is None else int(found[0])
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index")
+def test_fts_merging_is_off_during_the_import_and_as_before_after(tree, clock, tmp_path, monkeypatch):
+    monkeypatch.setattr(CaseImporter, "chunk_size", 3)
+    before = _fts_automerge()
+    during = spy_writes(monkeypatch, _fts_automerge)
+    run_import("cases", _file(tmp_path, "merge"))
+
+    assert during[0] == before and set(during[1:]) == {0}  # off from the first chunk's insert on
+    assert _fts_automerge() == (4 if before is None else before)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO cases_case_fts(cases_case_fts) VALUES ('integrity-check')")
+        cursor.execute("SELECT count(*) FROM cases_case_fts WHERE cases_case_fts MATCH '\"理赔太慢\"'")
+        assert cursor.fetchone()[0] == 14
+
+    write, calls = CaseImporter._write, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise DatabaseError("磁盘已满")
+        return write(self, *args)
+
+    monkeypatch.setattr(CaseImporter, "_write", failing)
+    Case.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_case_fts_config WHERE k = 'automerge'")
+    run_import_refused("cases", _file(tmp_path, "failing"), returncode=1)
+    assert _fts_automerge() is None  # rolled back with the rest
