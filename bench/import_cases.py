@@ -185,6 +185,49 @@ parallel workers), and the foreign-key checks (two per case, one per event). Tri
 keeping the trigram index during the load and dropping only the B-trees (the server then set the
 pace again: 34-36 s); the checks deferred to COMMIT with the indexes dropped (CREATE INDEX refuses
 a table with pending trigger events, and the commit is serial time).
+
+## Eighth session (2026-11-29): the engine's own Python, on the same slow machine
+
+At the start of the session, the code of the last one measured (the same full run): SQLite 13,199
+rows/s first import and 16,804 again; PostgreSQL 7,206 and 11,224. Timed per phase: a dry run over
+an empty table (reading, parsing, checks, no writes) took 7.4 s; over the stored cases ("same file
+again") 18.3 s, so 11 s went to reading the stored cases back and comparing them. What changed:
+
+1. `imports/engine.py`: rows are parsed a thousand at a time, a column at a time (`_parse_many`).
+   Each step takes its column of the batch, and each distinct text in it is stripped, mapped,
+   parsed and checked once (`_read_cell`; the parsers are pure), so a column of repeating dates,
+   codes, kinds or constants costs one dictionary lookup a row. Templates likewise render once per
+   distinct combination of the cells they read. Spreadsheet cells (1, 1.0 and True are one
+   dictionary key) are read one by one as before. A property test holds the two ways equal: the
+   same values in the same order, the same problems in the same order. Dry run over an empty
+   table, four alternating rounds: 8.9 → 5.4 s median.
+2. `lib/fastvalues.py`: the stored cases are read back with Django's SQL but each column's
+   converters run once per distinct raw value (date-times made aware, JSON decoded), and an
+   unchanged record is recognised by one C-level list comparison before the per-column
+   comparison. Same file again, SQLite, three alternating rounds: 17.5 → 12.4 s median.
+3. SQLite writes: the new cases' ids are reckoned from each INSERT's last rowid (an AUTOINCREMENT
+   table numbers a statement's rows consecutively, and the import holds the only write lock),
+   checked at both ends with one query, else read back by case number as before; FTS5's automerge
+   is 0 during the import and set back in its transaction (3.0 → 2.3 s of indexing for the file,
+   with as many segments at the end and the same search speed).
+
+Alternating runs against e0bc97e (the last session's final code), fresh database each
+(`bench/import_cases_ab.py --against e0bc97e --out import-cases-ab-<db>-session8`):
+PostgreSQL 36.67 → 30.86 s median (7,674 → 9,118 rows/s; process CPU 21.3 → 15.1 s; the new code
+faster in each of three rounds); SQLite 19.09 → 17.11 s (14,744 → 16,447 rows/s; one round of three
+the other way). The full run above: SQLite 16,961 rows/s first import and 20,339 again; PostgreSQL
+8,477 and 13,383.
+
+Where PostgreSQL's 31-34 s go now (server CPU read from /proc for the import's backend): the load,
+23-25 s, with 15-16 CPU s of Python in the importing process (its two threads share Python's lock)
+and 12-13 s of server CPU (cases COPY 7.8 s, of which some 2 s are the per-row foreign-key checks
+of unit and batch; events COPY 3 s; reading stored cases 0.8 s); then the index build, 7-8 s, on
+one core with nothing else running; the commit and the batch's record, 1.5 s. Tried and dropped:
+the COPY sent in pieces of 1,000 rows so that the server reads one while the next is formatted (no
+gain: Python's lock, not the server, paces the writer); the trigram index kept through the load
+(34.4-34.9 s against 32.6-33.6 s). On this machine the target is out of reach for both databases:
+even storing the rows already in memory, with no importer at all, gives 21,024 rows/s on SQLite and
+17,885 on PostgreSQL (the floor table above).
 """
 
 
