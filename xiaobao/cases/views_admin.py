@@ -14,6 +14,7 @@ from xiaobao.cases.selectors import case_scope
 from xiaobao.cases.services import clocks_recompute_open
 from xiaobao.cases.stats import GROUPINGS, case_period, case_stats
 from xiaobao.lib.workdays import WorkCalendar
+from xiaobao.org.models import Unit
 
 BY_LABELS = {
     "unit": _("按机构"),
@@ -50,8 +51,17 @@ def case_stats_page(request):
         errors.append(_("起始日期不能晚于截止日期"))
         start, end = end, start
     result = case_stats(case_period(case_scope(request.user), start, end), by=by)
+    # Units by name (the statistics' key is the code, as the command prints it): one query.
+    names = (
+        dict(Unit.objects.filter(code__in=[g["key"] for g in result["groups"]]).values_list("code", "name"))
+        if by == "unit"
+        else {}
+    )
+    for group in result["groups"]:
+        key = group["key"]
+        group["label"] = f"{names[key]} ({key})" if key in names else key
     chart = {
-        "labels": [g["key"] for g in result["groups"]],
+        "labels": [g["label"] for g in result["groups"]],
         "count": [g["count"] for g in result["groups"]],
         "closed": [g["closed"] for g in result["groups"]],
     }

@@ -258,3 +258,30 @@ def test_an_administrator_sets_work_order_targets_and_open_deadlines_follow(clie
     from xiaobao.cases.models import RootCause
 
     assert RootCause.objects.get(code="agent_fraud").name == "代理退保黑产"
+
+
+def test_the_stats_page_names_units_and_gives_days_to_one_decimal(client, personas, tree, make_case):
+    import datetime as dt
+    import json
+    import re
+
+    from xiaobao.accounts.models import Role
+    from xiaobao.cases.models import Case, CaseStatus
+
+    first = make_case(unit=tree["C1"])
+    make_case(unit=tree["C1"])
+    make_case(unit=tree["C2"], actor=personas[(Role.ADMIN, "outside")])
+    Case.objects.filter(pk=first.pk).update(
+        status=CaseStatus.CLOSED, closed_at=first.received_at + dt.timedelta(days=10, hours=8)
+    )
+    client.force_login(personas[(Role.ADMIN, "outside")])
+
+    html = client.get(
+        reverse("cases-stats"), {"by": "unit", "from": "2024-09-01", "to": "2024-09-30"}
+    ).content
+    html = html.decode()
+
+    assert "<td>甲中心支公司 (C1)</td>" in html and "<td>乙中心支公司 (C2)</td>" in html
+    assert '<td class="num">10.3</td>' in html  # 10 days 8 hours, not 10.33
+    chart = json.loads(re.search(r'<script id="stats-data" type="application/json">(.*?)</script>', html)[1])
+    assert chart["labels"] == ["甲中心支公司 (C1)", "乙中心支公司 (C2)"]  # the chart's too

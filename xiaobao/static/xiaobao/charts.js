@@ -8,7 +8,7 @@ document.addEventListener("DOMContentLoaded", function () {
       textStyle: { fontFamily: "Noto Sans CJK SC, Microsoft YaHei, sans-serif" },
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 40, right: 20, top: 36, bottom: 40 },
+      grid: { left: 12, right: 20, top: 36, bottom: 8, containLabel: true },  // long unit names stay inside
       xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, rotate: data.labels.length > 8 ? 30 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
