@@ -62,6 +62,19 @@ def spy_writes(monkeypatch, observe: Callable[[], Any]) -> list:
     return seen
 
 
+def fail_third_write(monkeypatch) -> None:
+    """The import's third chunk write fails, as a full disk would fail it."""
+    write, calls = CaseImporter._write, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise DatabaseError("磁盘已满")
+        return write(self, *args)
+
+    monkeypatch.setattr(CaseImporter, "_write", failing)
+
+
 @pytest.mark.django_db
 def test_chunks_written_on_the_writer_thread_store_what_writing_in_turn_stores(
     tree, clock, tmp_path, monkeypatch
@@ -89,15 +102,7 @@ def test_chunks_written_on_the_writer_thread_store_what_writing_in_turn_stores(
 @pytest.mark.django_db
 def test_an_error_on_the_writer_thread_rolls_back_every_chunk(tree, clock, tmp_path, monkeypatch):
     monkeypatch.setattr(CaseImporter, "chunk_size", 3)
-    write, calls = CaseImporter._write, []
-
-    def failing(self, *args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise DatabaseError("磁盘已满")
-        return write(self, *args)
-
-    monkeypatch.setattr(CaseImporter, "_write", failing)
+    fail_third_write(monkeypatch)
     summary, message = run_import_refused("cases", _file(tmp_path, "failing"), returncode=1)
     assert summary["status"] == "failed"
     assert "磁盘已满" in message and "已全部回滚" in message
@@ -167,15 +172,7 @@ def test_fts_merging_is_off_during_the_import_and_as_before_after(tree, clock, t
         cursor.execute("SELECT count(*) FROM cases_case_fts WHERE cases_case_fts MATCH '\"理赔太慢\"'")
         assert cursor.fetchone()[0] == 14
 
-    write, calls = CaseImporter._write, []
-
-    def failing(self, *args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise DatabaseError("磁盘已满")
-        return write(self, *args)
-
-    monkeypatch.setattr(CaseImporter, "_write", failing)
+    fail_third_write(monkeypatch)
     Case.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cases_case_fts_config WHERE k = 'automerge'")
