@@ -336,7 +336,7 @@ def definition(kpi_id: str, params: dict, *, english: bool | None = None) -> str
 
 def format_value(kpi_id: str, value) -> str:
     """How a figure reads on a page or in a table: fractions as percentages (the value itself stays a
-    fraction), rates to four places, days to one, counts whole."""
+    fraction), rates to four places, days to one, counts whole and grouped by three (1,234)."""
     if value is None:
         return "—"
     unit = REGISTRY[kpi_id].unit
@@ -349,7 +349,7 @@ def format_value(kpi_id: str, value) -> str:
     if unit == "index":
         return f"{float(value):.2f}"
     if unit == "count":
-        return f"{int(value)}"
+        return f"{int(value):,}"
     return str(value)
 
 
