@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xiaobao.accounts import access
 from xiaobao.audit.services import audit_record
@@ -16,12 +17,12 @@ from xiaobao.cases.stats import GROUPINGS, case_period, case_stats
 from xiaobao.lib.workdays import WorkCalendar
 from xiaobao.org.models import Unit
 
-BY_LABELS = {
-    "unit": _("按机构"),
-    "channel": _("按渠道"),
-    "category": _("按事由"),
-    "kind": _("按类型"),
-    "month": _("按月份"),
+BY_LABELS = {  # lazy: read in the language of each request, not the one at import
+    "unit": gettext_lazy("按机构"),
+    "channel": gettext_lazy("按渠道"),
+    "category": gettext_lazy("按事由"),
+    "kind": gettext_lazy("按类型"),
+    "month": gettext_lazy("按月份"),
 }
 
 
@@ -60,6 +61,7 @@ def case_stats_page(request):
     for group in result["groups"]:
         key = group["key"]
         group["label"] = f"{names[key]} ({key})" if key in names else key
+    result["total"]["label"] = _("合计")  # the command's key stays 合计 in every language
     chart = {
         "labels": [g["label"] for g in result["groups"]],
         "count": [g["count"] for g in result["groups"]],

@@ -285,3 +285,20 @@ def test_the_stats_page_names_units_and_gives_days_to_one_decimal(client, person
     assert '<td class="num">10.3</td>' in html  # 10 days 8 hours, not 10.33
     chart = json.loads(re.search(r'<script id="stats-data" type="application/json">(.*?)</script>', html)[1])
     assert chart["labels"] == ["甲中心支公司 (C1)", "乙中心支公司 (C2)"]  # the chart's too
+
+
+def test_the_stats_page_reads_in_english_too(client, personas, make_case):
+    from xiaobao.accounts.models import Role
+
+    make_case()
+    client.force_login(personas[(Role.ADMIN, "outside")])
+    client.cookies["django_language"] = "en"
+
+    html = client.get(
+        reverse("cases-stats"), {"by": "channel", "from": "2024-09-01", "to": "2024-09-30"}
+    ).content
+    html = html.decode()
+
+    assert ">By channel<" in html and "按渠道" not in html  # the grouping choices
+    assert "<td>Total</td>" in html and "合计" not in html
+    assert 'data-series-count="Cases"' in html and 'data-series-closed="Closed"' in html

@@ -237,12 +237,11 @@ def test_an_officer_enters_hand_values_and_the_index_uses_them(client, scenario,
 
 
 def test_numerators_read_as_numbers_not_as_float_noise():
+    from xiaobao.kpi.registry import format_value
     from xiaobao.kpi.templatetags.kpi_numbers import kpi_number
 
     assert kpi_number(8609.625468384722) == "8,609.6255"
     assert kpi_number(100.0) == "100" and kpi_number(-0.00001) == "0"
     assert kpi_number(Decimal("909316730.00")) == "909,316,730.00"
     assert kpi_number(121452) == "121,452" and kpi_number(150) == "150" and kpi_number(None) == "—"
-    from xiaobao.kpi.registry import format_value
-
     assert format_value("regulator_forwarded_count", 1234) == "1,234"
